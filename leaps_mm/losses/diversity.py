@@ -1,0 +1,45 @@
+"""Eq. 3: feature diversity from the verifier's BatchNorm statistics."""
+import torch
+
+from leaps_mm.registry import MODELS
+from .base import InversionState, LossTerm
+
+
+@MODELS.register_module()
+class FeatureDiversityLoss(LossTerm):
+    """R_feat = Σ_k ||μ(a^k(x*)) - running_mean_k||_2
+    + ||σ²(a^k(x*)) - running_var_k||_2 over the verifier's BatchNorm layers.
+
+    Args:
+        batch_statistics: False (default): μ, σ² per video over time and space,
+            so a job never depends on its batch-mates; True: over the whole
+            batch, as in DeepInversion (every sample then gets the same value).
+        first_layer_multiplier: factor on the first BN layer (official: 10).
+        weight: the term's weight (r in eq. 4).
+    """
+    name = 'feat'
+    requires = frozenset({'bn_stats'})
+
+    def __init__(self, batch_statistics: bool = False,
+                 first_layer_multiplier: float = 1.0,
+                 weight: float = 1.0) -> None:
+        super().__init__(weight)
+        self.batch_statistics = batch_statistics
+        self.first_layer_multiplier = first_layer_multiplier
+
+    def compute(self, state: InversionState) -> torch.Tensor:
+        total = 0.
+        for index, (mean, var, running_mean, running_var) in enumerate(
+                state.bn_stats):
+            mean, var = mean.float(), var.float()
+            if self.batch_statistics:
+                batch_mean = mean.mean(0, keepdim=True)
+                # total variance = within-sample variance + variance of means
+                var = (var + (mean - batch_mean)**2).mean(0, keepdim=True)
+                mean = batch_mean
+            term = ((mean - running_mean).norm(dim=-1) +
+                    (var - running_var).norm(dim=-1))
+            if index == 0:
+                term = term * self.first_layer_multiplier
+            total = total + term
+        return total.expand(state.targets.shape[0])

@@ -1,0 +1,74 @@
+"""Eq. 1: model priming."""
+from typing import Sequence, Union
+
+import torch
+
+from leaps_mm.registry import MODELS
+from .base import InversionState, LossTerm
+from .distances import DISTANCES
+
+LayerWeights = Union[float, Sequence[float], str]
+
+
+def resolve_layer_weights(layer_weights: LayerWeights,
+                          num_layers: int) -> torch.Tensor:
+    """λ_l for ``num_layers`` layers: a scalar for all, a list with one value
+    per layer, or a rule: ``'linear'`` (l/L, deeper layers weigh more) or
+    ``'reverse_linear'`` ((L-l+1)/L)."""
+    if isinstance(layer_weights, str):
+        steps = torch.arange(1, num_layers + 1, dtype=torch.float32)
+        if layer_weights == 'linear':
+            return steps / num_layers
+        if layer_weights == 'reverse_linear':
+            return steps.flip(0) / num_layers
+        raise ValueError(f'Unknown layer_weights rule {layer_weights!r}; '
+                         "use a number, a list, 'linear' or 'reverse_linear'.")
+    if isinstance(layer_weights, (int, float)):
+        return torch.full((num_layers, ), float(layer_weights))
+    weights = torch.tensor([float(w) for w in layer_weights])
+    if weights.numel() != num_layers:
+        raise ValueError(f'layer_weights has {weights.numel()} values but '
+                         f'{num_layers} layers are tapped; give one per layer '
+                         'or a single number.')
+    return weights
+
+
+@MODELS.register_module()
+class PrimingLoss(LossTerm):
+    """L_prim = (1/L) Σ_l λ_l d(μ(z^l(x*)), μ(z^l(v))).
+
+    Args:
+        distance: ``'jvs'`` (1 - JVS, the paper's), ``'l2'``, ``'l1'``,
+            ``'cos'`` (1 - cosine).
+        layer_weights: λ_l, see :func:`resolve_layer_weights`.
+        first_layer_multiplier: extra factor on the first tapped layer (the
+            official code uses 10 on its first BN); 1 follows the paper.
+        weight: overall weight of the term.
+    """
+    name = 'prim'
+    requires = frozenset({'means'})
+
+    def __init__(self,
+                 distance: str = 'jvs',
+                 layer_weights: LayerWeights = 1.0,
+                 first_layer_multiplier: float = 1.0,
+                 weight: float = 1.0) -> None:
+        super().__init__(weight)
+        if distance not in DISTANCES:
+            raise ValueError(f'Unknown priming distance {distance!r}; choose '
+                             f'one of {sorted(DISTANCES)}.')
+        self.distance = distance
+        self.layer_weights = layer_weights
+        self.first_layer_multiplier = first_layer_multiplier
+
+    def compute(self, state: InversionState) -> torch.Tensor:
+        distance = DISTANCES[self.distance]
+        names = list(state.stimulus_means)
+        lambdas = resolve_layer_weights(self.layer_weights, len(names))
+        lambdas[0] *= self.first_layer_multiplier
+        total = 0.
+        for name, lam in zip(names, lambdas.tolist()):
+            x_mean = state.means[name].float()
+            v_mean = state.stimulus_means[name].float()
+            total = total + lam * distance(x_mean, v_mean)
+        return total / len(names)

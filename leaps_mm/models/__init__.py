@@ -1,0 +1,5 @@
+from .inverter import LEAPSInverter, build_frozen_recognizer
+from .taps import FeatureTaps, TokenGrid
+
+__all__ = ['LEAPSInverter', 'build_frozen_recognizer', 'FeatureTaps',
+           'TokenGrid']

@@ -1,0 +1,265 @@
+"""LEAPSInverter: the synthesized video x* and the frozen networks it is fed to."""
+import logging
+from typing import Dict, List, Optional, Sequence, Tuple, Union
+
+import torch
+import torch.nn.functional as F
+from mmengine.logging import MMLogger
+from mmengine.model import BaseModel, revert_sync_batchnorm
+from torch import nn
+
+from leaps_mm.losses.base import InversionState, LossTerm
+from leaps_mm.registry import MODELS
+from leaps_mm.utils.checkpoint import load_recognizer_checkpoint
+from .taps import FeatureTaps
+
+Size3d = Tuple[int, int, int]
+
+
+def build_frozen_recognizer(cfg: dict,
+                            checkpoint: Optional[str] = None) -> nn.Module:
+    """Build an MMAction2 recognizer from its config, load weights, freeze it.
+
+    Every parameter gets ``requires_grad=False`` (no weight gradients are ever
+    computed) and the model stays in eval mode; ``SyncBatchNorm`` becomes
+    ``BatchNorm`` so CPU and single-process runs work.
+    """
+    model = MODELS.build(cfg)
+    logger = MMLogger.get_current_instance()
+    level = logger.level
+    logger.setLevel(logging.WARNING)  # init_weights logs every parameter
+    try:
+        model.init_weights()
+    finally:
+        logger.setLevel(level)
+    if checkpoint:
+        load_recognizer_checkpoint(model, checkpoint)
+    model = revert_sync_batchnorm(model)
+    model.eval()
+    model.requires_grad_(False)
+    return model
+
+
+def pixel_normalizer(model: nn.Module) -> Tuple[torch.Tensor, torch.Tensor]:
+    """The ``(C, 1, 1, 1)`` mean and std (0–255 scale) of a recognizer's
+    ``ActionDataPreprocessor``; identity when it does not normalise."""
+    pre = getattr(model, 'data_preprocessor', None)
+    if pre is not None and getattr(pre, '_enable_normalize', False):
+        return pre.mean.reshape(-1, 1, 1, 1), pre.std.reshape(-1, 1, 1, 1)
+    return torch.zeros(3, 1, 1, 1), torch.ones(3, 1, 1, 1)
+
+
+def resize_video(video: torch.Tensor, size: Optional[Size3d]) -> torch.Tensor:
+    """Trilinear resize of ``(N, C, T, H, W)`` to ``size = (T, H, W)``."""
+    if size is None or tuple(video.shape[2:]) == tuple(size):
+        return video
+    return F.interpolate(video, size=tuple(size), mode='trilinear',
+                         align_corners=False)
+
+
+def recognizer_logits(model: nn.Module, video: torch.Tensor) -> torch.Tensor:
+    """Class scores ``(N, K)`` of an MMAction2 recognizer for a normalised
+    video ``(N, C, T, H, W)`` (one view per sample)."""
+    logits, _ = model.extract_feat(video[:, None], stage='head')
+    return logits
+
+
+@MODELS.register_module()
+class LEAPSInverter(BaseModel):
+    """Holds x* as its only trainable tensor, feeds it to a frozen target
+    recognizer (and verifier) and returns the named loss terms of eq. 4.
+
+    Args:
+        target: config of the MMAction2 recognizer to invert.
+        losses: configs of :class:`LossTerm` s; their weighted per-sample
+            values are summed (``L_CE + L_prim + r (R_coh + R_feat)`` with the
+            default configs).
+        verifier: config of the verifier recognizer (needs BatchNorm when a
+            :class:`FeatureDiversityLoss` is used); None for no verifier.
+        target_checkpoint / verifier_checkpoint: path or URL of weights in
+            OpenMMLab format.
+        taps: kwargs of :class:`FeatureTaps` for the target.
+        input_size: ``(T, H, W)`` of x* (the paper: 8×224²).
+        target_input_size / verifier_input_size: fixed input sizes; x* is
+            interpolated to them when set.
+        init_std: std of the Gaussian noise x* starts from, in normalised
+            space.
+        clip_to_valid_range: after every step, clamp x* to the values that
+            map back to pixels in [0, 255].
+        jitter: maximal random roll in pixels along H and W, per step.
+        flip: random horizontal flip per step (off by default: it swaps the
+            meaning of direction-sensitive classes).
+    """
+
+    def __init__(self,
+                 target: dict,
+                 losses: Sequence[dict],
+                 verifier: Optional[dict] = None,
+                 target_checkpoint: Optional[str] = None,
+                 verifier_checkpoint: Optional[str] = None,
+                 taps: Optional[dict] = None,
+                 input_size: Size3d = (8, 224, 224),
+                 target_input_size: Optional[Size3d] = None,
+                 verifier_input_size: Optional[Size3d] = None,
+                 init_std: float = 1.0,
+                 clip_to_valid_range: bool = True,
+                 jitter: int = 0,
+                 flip: bool = False,
+                 data_preprocessor: Optional[dict] = None,
+                 init_cfg: Optional[dict] = None) -> None:
+        super().__init__(data_preprocessor=data_preprocessor,
+                         init_cfg=init_cfg)
+        self.target = build_frozen_recognizer(target, target_checkpoint)
+        self.verifier = (build_frozen_recognizer(verifier, verifier_checkpoint)
+                         if verifier is not None else None)
+        self.losses = nn.ModuleList(
+            loss if isinstance(loss, nn.Module) else MODELS.build(loss)
+            for loss in losses)
+        if not self.losses:
+            raise ValueError('`model.losses` is empty: give at least one '
+                             'loss term (e.g. ClassificationLoss).')
+        self.requires = frozenset().union(*(t.requires for t in self.losses))
+        self.input_size = tuple(input_size)
+        self.target_input_size = target_input_size
+        self.verifier_input_size = verifier_input_size
+        self.init_std = init_std
+        self.clip_to_valid_range = clip_to_valid_range
+        self.jitter = jitter
+        self.flip = flip
+
+        self.target_taps = FeatureTaps(self.target, **(taps or {}))
+        self.verifier_taps = None
+        if 'bn_stats' in self.requires:
+            if self.verifier is None:
+                raise ValueError('FeatureDiversityLoss needs `model.verifier` '
+                                 '(a recognizer with BatchNorm, e.g. X3D-S).')
+            self.verifier_taps = FeatureTaps(
+                self.verifier, module_types=('BatchNorm1d', 'BatchNorm2d',
+                                             'BatchNorm3d'), include=None)
+
+        mean, std = pixel_normalizer(self.target)
+        self.register_buffer('pixel_mean', mean, persistent=False)
+        self.register_buffer('pixel_std', std, persistent=False)
+        if self.verifier is not None:
+            v_mean, v_std = pixel_normalizer(self.verifier)
+            self.register_buffer('verifier_mean', v_mean, persistent=False)
+            self.register_buffer('verifier_std', v_std, persistent=False)
+        self.video = nn.Parameter(torch.zeros(0))
+        self.register_buffer('targets', torch.zeros(0, dtype=torch.long),
+                             persistent=False)
+        self.stimulus_means: Dict[str, torch.Tensor] = {}
+
+    def train(self, mode: bool = True) -> 'LEAPSInverter':
+        """The networks stay in eval mode whatever mmengine asks for."""
+        super().train(mode)
+        self.target.eval()
+        if self.verifier is not None:
+            self.verifier.eval()
+        return self
+
+    # --- per job ----------------------------------------------------------
+    def reset(self, targets: torch.Tensor, stimulus: Optional[torch.Tensor],
+              generator: Optional[torch.Generator] = None) -> None:
+        """Start a new batch of jobs: fresh noise x*, new targets, and the
+        stimulus' layer means computed once, without gradients.
+
+        Args:
+            targets: class indices ``(N,)``.
+            stimulus: normalised stimulus videos ``(N, C, T, H, W)`` or None
+                (needed when a priming term is configured).
+        """
+        device = self.pixel_mean.device
+        n = targets.shape[0]
+        noise = torch.randn((n, self.pixel_mean.shape[0]) + self.input_size,
+                            generator=generator)
+        self.video = nn.Parameter(noise.to(device) * self.init_std)
+        self.clip_()
+        self.targets = targets.to(device)
+        self.stimulus_means = {}
+        if 'means' in self.requires:
+            if stimulus is None:
+                raise ValueError('PrimingLoss needs a stimulus video per job.')
+            stimulus = resize_video(stimulus.to(device).float(),
+                                    self.target_input_size)
+            with torch.no_grad(), self.target_taps.capture(
+                    n, stimulus.shape[2], want=('means', )) as captured:
+                recognizer_logits(self.target, stimulus)
+            self.stimulus_means = {
+                k: v.detach() for k, v in captured.means.items()}
+
+    @torch.no_grad()
+    def clip_(self) -> None:
+        """Clamp x* to the normalised image of the pixel range [0, 255]."""
+        if self.clip_to_valid_range:
+            low = (0 - self.pixel_mean) / self.pixel_std
+            high = (255 - self.pixel_mean) / self.pixel_std
+            self.video.data = torch.maximum(torch.minimum(self.video, high),
+                                            low)
+
+    # --- the objective ----------------------------------------------------
+    def _augment(self, video: torch.Tensor) -> torch.Tensor:
+        if self.jitter:
+            dy, dx = torch.randint(-self.jitter, self.jitter + 1, (2, )).tolist()
+            video = torch.roll(video, shifts=(dy, dx), dims=(3, 4))
+        if self.flip and torch.rand(()) < 0.5:
+            video = video.flip(4)
+        return video
+
+    def _to_verifier(self, video: torch.Tensor) -> torch.Tensor:
+        pixels = video * self.pixel_std + self.pixel_mean
+        video = (pixels - self.verifier_mean) / self.verifier_std
+        return resize_video(video, self.verifier_input_size)
+
+    def forward(self,
+                inputs: Optional[torch.Tensor] = None,
+                data_samples: Optional[list] = None,
+                mode: str = 'loss') -> Union[Dict[str, torch.Tensor], dict]:
+        """``mode='loss'``: the weighted per-sample terms ``{'loss_<name>':
+        (N,)}``; ``mode='predict'``: softmax scores of target and verifier on
+        the current x*, ``{'model': (N, K), 'verifier': (N, K')}``."""
+        if mode == 'predict':
+            return self.predict_scores()
+        if mode != 'loss':
+            raise ValueError(f"LEAPSInverter supports mode 'loss' or "
+                             f"'predict', got {mode!r}.")
+        n = self.video.shape[0]
+        video = self._augment(self.video)
+        fed = resize_video(video, self.target_input_size)
+        want = self.requires & {'means', 'temporal'}
+        with self.target_taps.capture(n, fed.shape[2], want) as captured:
+            logits = recognizer_logits(self.target, fed)
+        state = InversionState(
+            video=video, targets=self.targets, logits=logits,
+            means=captured.means, stimulus_means=self.stimulus_means,
+            temporal=captured.temporal)
+        if self.verifier_taps is not None:
+            fed_v = self._to_verifier(video)
+            with self.verifier_taps.capture(
+                    n, fed_v.shape[2], ('bn_stats', )) as captured_v:
+                recognizer_logits(self.verifier, fed_v)
+            state.bn_stats = captured_v.bn_stats
+        return {f'loss_{term.name}': term(state) for term in self.losses}
+
+    @torch.no_grad()
+    def predict_scores(self) -> Dict[str, torch.Tensor]:
+        video = self.video.detach()
+        scores = {'model': recognizer_logits(
+            self.target, resize_video(video, self.target_input_size)).softmax(-1)}
+        if self.verifier is not None:
+            scores['verifier'] = recognizer_logits(
+                self.verifier, self._to_verifier(video)).softmax(-1)
+        return scores
+
+    @torch.no_grad()
+    def to_uint8(self, video: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """A normalised video (default: x*) ``(N, C, T, H, W)`` as uint8
+        frames ``(N, T, H, W, C)``."""
+        video = self.video.detach() if video is None else video
+        pixels = video.float() * self.pixel_std + self.pixel_mean
+        return pixels.round().clamp(0, 255).to(torch.uint8).permute(
+            0, 2, 3, 4, 1).cpu()
+
+    def normalize(self, pixels: torch.Tensor) -> torch.Tensor:
+        """uint8/float pixels ``(N, C, T, H, W)`` on the 0–255 scale ->
+        the target's normalised space."""
+        return (pixels.float() - self.pixel_mean) / self.pixel_std

@@ -1,0 +1,225 @@
+"""Feature taps: forward pre-hooks that capture what LEAPS needs from a
+recognizer's layers, for every layout of the paper's architecture families.
+
+A tap hooks the *input* of a module (by default every ``BatchNorm3d`` and
+``LayerNorm`` of the backbone, as the official implementation does) and keeps
+only the reductions the objective needs, never the whole activation:
+
+* the per-sample channel mean ``(N, C)`` of every tapped layer (priming, eq. 1);
+* the activation of one layer reshaped to ``(N, C, T', S)`` (coherence, eq. 2);
+* the per-sample channel mean and variance ``(N, C)`` of BatchNorm inputs,
+  with the layer's running statistics (feature diversity, eq. 3).
+
+Layouts are recognised from the module kind:
+
+* BatchNorm: channels first, ``(N, C, T, H, W)`` (batch-major merged leading
+  dims such as ``(N*T, C, H, W)`` are handled for the means);
+* LayerNorm: channels last. 5-D inputs are ``(N, T, H, W, C)`` (Video Swin);
+  3-D inputs are token sequences ``(N, [cls] + T'*S, C)`` (TimeSformer,
+  MViTv2) or, with ``batch_dim=1``, ``(S', N*T', C)`` (UniFormerV2's CLIP
+  blocks). Leading dims merged batch-major (``(N*P, T, C)``) also reduce
+  correctly to per-sample means.
+"""
+import re
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Dict, Iterator, List, Optional, Sequence, Tuple
+
+import torch
+from torch import nn
+from torch.nn.modules.batchnorm import _BatchNorm
+
+
+@dataclass
+class TokenGrid:
+    """How a 3-D token sequence maps to time.
+
+    Args:
+        batch_dim: 0 for ``(N, L, C)``; 1 for sequence-first ``(L, N*T', C)``.
+        cls_token: whether the first token (per sample, or per frame when
+            ``batch_dim=1``) is a class token, excluded from the time grid.
+        temporal_stride: the time grid is ``T' = T_in // temporal_stride``
+            for ``batch_dim=0`` (with ``batch_dim=1``, T' is read off the
+            merged dimension).
+    """
+    batch_dim: int = 0
+    cls_token: bool = False
+    temporal_stride: int = 1
+
+
+@dataclass
+class Capture:
+    """What one forward pass left in the taps."""
+    means: Dict[str, torch.Tensor] = field(default_factory=dict)
+    temporal: Optional[torch.Tensor] = None
+    bn_stats: List[Tuple[torch.Tensor, torch.Tensor, torch.Tensor,
+                         torch.Tensor]] = field(default_factory=list)
+
+
+def _channels_last_to_nlc(x: torch.Tensor, batch_size: int,
+                          batch_dim: int) -> torch.Tensor:
+    """``(..., C)`` with the batch (possibly merged) at ``batch_dim`` ->
+    ``(N, L, C)``."""
+    if batch_dim != 0:
+        x = x.movedim(batch_dim, 0)
+    return x.reshape(batch_size, -1, x.shape[-1])
+
+
+def channel_mean(x: torch.Tensor, batch_size: int, channels_last: bool,
+                 batch_dim: int = 0) -> torch.Tensor:
+    """Per-sample channel mean over every non-channel axis.
+
+    Args:
+        x: a BatchNorm input ``(N[*k], C, ...)`` when ``channels_last`` is
+            False, else a LayerNorm input ``(..., C)``.
+    Returns:
+        ``(N, C)``.
+    """
+    if channels_last:
+        return _channels_last_to_nlc(x, batch_size, batch_dim).mean(1)
+    n_merged, channels = x.shape[:2]
+    return x.reshape(batch_size, n_merged // batch_size, channels,
+                     -1).mean(dim=(1, 3))
+
+
+def to_time_grid(x: torch.Tensor, batch_size: int, num_frames: int,
+                 channels_last: bool, grid: TokenGrid) -> Optional[torch.Tensor]:
+    """Reshape a tapped activation to ``(N, C, T', S)``, or None when it has
+    no recognisable time axis."""
+    if not channels_last:
+        if x.dim() != 5 or x.shape[0] != batch_size:
+            return None
+        n, c, t = x.shape[:3]
+        return x.reshape(n, c, t, -1)
+    if x.dim() == 5 and x.shape[0] == batch_size:  # (N, T, H, W, C)
+        n, t, _, _, c = x.shape
+        return x.reshape(n, t, -1, c).permute(0, 3, 1, 2)
+    if x.dim() != 3:
+        return None
+    if grid.batch_dim == 1:  # (L, N*T', C), a cls token per frame
+        length, merged, c = x.shape
+        x = x.permute(1, 0, 2).reshape(batch_size, merged // batch_size,
+                                       length, c)
+        if grid.cls_token:
+            x = x[:, :, 1:]
+        return x.permute(0, 3, 1, 2)
+    if x.shape[0] != batch_size:
+        return None
+    if grid.cls_token:
+        x = x[:, 1:]
+    time = max(num_frames // grid.temporal_stride, 1)
+    n, length, c = x.shape
+    if length % time:
+        return None
+    return x.reshape(n, time, length // time, c).permute(0, 3, 1, 2)
+
+
+class FeatureTaps:
+    """Forward pre-hooks on selected modules of one network.
+
+    Args:
+        network: the module whose submodules are tapped (e.g. a recognizer).
+        module_types: class names of modules to tap (``'BatchNorm3d'``,
+            ``'LayerNorm'``, ``'SyncBatchNorm'``, ...).
+        include: regex; only modules whose qualified name matches are tapped.
+        exclude: regex; modules whose name matches are skipped.
+        token_grid: layout of 3-D LayerNorm inputs (see :class:`TokenGrid`).
+        temporal_layer: name of the layer whose activation feeds the coherence
+            term; ``None`` picks the last tapped layer, in execution order,
+            whose input has a time axis.
+
+    Hooks return at once unless :meth:`capture` is active, keep no tensors
+    outside a capture, and are removed by :meth:`remove`.
+    """
+
+    def __init__(self,
+                 network: nn.Module,
+                 module_types: Sequence[str] = ('BatchNorm3d', 'LayerNorm'),
+                 include: Optional[str] = r'^backbone\.',
+                 exclude: Optional[str] = None,
+                 token_grid: Optional[dict] = None,
+                 temporal_layer: Optional[str] = None) -> None:
+        self.token_grid = TokenGrid(**(token_grid or {}))
+        self.temporal_layer = temporal_layer
+        self.modules: Dict[str, nn.Module] = {}
+        for name, module in network.named_modules():
+            if type(module).__name__ not in module_types:
+                continue
+            if include and not re.search(include, name):
+                continue
+            if exclude and re.search(exclude, name):
+                continue
+            self.modules[name] = module
+        if not self.modules:
+            raise ValueError(
+                f'No module of type {list(module_types)} matches '
+                f'include={include!r} exclude={exclude!r} in '
+                f'{type(network).__name__}; adjust the `taps` config.')
+        if temporal_layer is not None and temporal_layer not in self.modules:
+            raise ValueError(
+                f'temporal_layer {temporal_layer!r} is not a tapped module; '
+                f'tapped modules end with {list(self.modules)[-3:]}.')
+        self._handles = [
+            module.register_forward_pre_hook(self._make_hook(name, module))
+            for name, module in self.modules.items()
+        ]
+        self._active: Optional[Capture] = None
+        self._want: frozenset = frozenset()
+        self._batch_size = 0
+        self._num_frames = 0
+
+    def _make_hook(self, name: str, module: nn.Module):
+        channels_last = not isinstance(module, _BatchNorm)
+        batch_dim = self.token_grid.batch_dim
+
+        def hook(_module: nn.Module, args: tuple) -> None:
+            capture = self._active
+            if capture is None:
+                return
+            x = args[0]
+            n = self._batch_size
+            if 'means' in self._want:
+                capture.means[name] = channel_mean(x, n, channels_last,
+                                                   batch_dim)
+            if 'temporal' in self._want and (
+                    self.temporal_layer is None or name == self.temporal_layer):
+                grid = to_time_grid(x, n, self._num_frames, channels_last,
+                                    self.token_grid)
+                if grid is not None:
+                    capture.temporal = grid
+            if 'bn_stats' in self._want and not channels_last:
+                flat = x.reshape(n, -1, x.shape[1], x[0, 0].numel())
+                flat = flat.transpose(1, 2).reshape(n, x.shape[1], -1)
+                capture.bn_stats.append(
+                    (flat.mean(-1), flat.var(-1, unbiased=False),
+                     module.running_mean, module.running_var))
+
+        return hook
+
+    @property
+    def has_batchnorm(self) -> bool:
+        return any(isinstance(m, _BatchNorm) for m in self.modules.values())
+
+    @contextmanager
+    def capture(self, batch_size: int, num_frames: int,
+                want: Sequence[str] = ('means', )) -> Iterator[Capture]:
+        """Capture during the forward passes run inside the ``with`` block.
+
+        Args:
+            batch_size: N of the input batch (to split merged batch dims).
+            num_frames: T of the network input (for token time grids).
+            want: any of ``'means'``, ``'temporal'``, ``'bn_stats'``.
+        """
+        capture = Capture()
+        self._active, self._want = capture, frozenset(want)
+        self._batch_size, self._num_frames = batch_size, num_frames
+        try:
+            yield capture
+        finally:
+            self._active = None
+
+    def remove(self) -> None:
+        for handle in self._handles:
+            handle.remove()
+        self._handles.clear()
+        self.modules.clear()
