@@ -1,0 +1,5 @@
+from .stimulus_dataset import (KINETICS400_CLASSES, StimulusDataset,
+                               resolve_class, stimulus_pipeline)
+
+__all__ = ['KINETICS400_CLASSES', 'StimulusDataset', 'resolve_class',
+           'stimulus_pipeline']

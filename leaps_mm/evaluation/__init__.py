@@ -1,0 +1,3 @@
+from .inversion_metric import InversionMetric
+
+__all__ = ['InversionMetric']

@@ -7,16 +7,16 @@ complete or not at all.
 """
 from __future__ import annotations
 
-import contextlib
 import functools
 import os
-import secrets
 from fractions import Fraction
 from typing import Iterator, Sequence
 
 import av
 import cv2
 import numpy as np
+
+from leaps_mm.utils.fileio import atomic_path
 
 __all__ = [
     'VideoReadError',
@@ -55,30 +55,6 @@ def _as_rate(fps: float | Fraction) -> Fraction:
     return rate
 
 
-@contextlib.contextmanager
-def _atomic_path(path: str | os.PathLike) -> Iterator[str]:
-    """Yield a temporary path in ``path``'s folder; move it to ``path`` on
-    success, delete it on any exception."""
-    target = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(target))
-    os.makedirs(folder, exist_ok=True)
-    while True:  # like mkstemp, but honouring the umask (mode 0o666 & ~umask)
-        tmp = os.path.join(
-            folder, f'.{os.path.basename(target)}.{secrets.token_hex(4)}.tmp')
-        try:
-            os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
-            break
-        except FileExistsError:
-            continue
-    try:
-        yield tmp
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.remove(tmp)
-        raise
-
-
 def _pad_even(frames: np.ndarray) -> np.ndarray:
     """Pad height/width to even sizes by replicating the last row/column."""
     _, h, w, _ = frames.shape
@@ -97,7 +73,7 @@ def write_mp4(path: str | os.PathLike,
     video = _pad_even(_check_video(frames))
     rate = _as_rate(fps)
     _, h, w, _ = video.shape
-    with _atomic_path(path) as tmp:
+    with atomic_path(path) as tmp:
         with av.open(tmp, mode='w', format='mp4') as container:
             stream = container.add_stream(
                 'libx264',
@@ -169,7 +145,7 @@ def write_gif(path: str | os.PathLike,
     argb = np.concatenate(
         [np.full((256, 1), 255, np.uint8), palette], axis=1)
     time_base = Fraction(1, 100)
-    with _atomic_path(path) as tmp:
+    with atomic_path(path) as tmp:
         with av.open(tmp, mode='w', format='gif',
                      container_options={'loop': '0'}) as container:
             stream = container.add_stream('gif', rate=rate)
@@ -231,7 +207,7 @@ def write_strip(path: str | os.PathLike,
     ok, buf = cv2.imencode('.png', canvas[..., ::-1])
     if not ok:
         raise ValueError(f'PNG encoding failed for {os.fspath(path)}')
-    with _atomic_path(path) as tmp:
+    with atomic_path(path) as tmp:
         with open(tmp, 'wb') as f:
             f.write(buf.tobytes())
 

@@ -1,0 +1,60 @@
+"""Turn an inversion config into the config of mmengine's Runner.
+
+An inversion config is any MMAction2 recognizer config (usually inherited via
+``mmaction::``) plus three keys: ``leaps`` (the inverter, loop, stimuli and
+batch settings), ``verifier`` (a recognizer config) and optionally
+``work_dir``. The recognizer in ``model`` becomes the inverter's target, and
+its test pipeline decodes the stimuli.
+"""
+import os.path as osp
+from typing import Optional
+
+from mmengine.config import Config
+
+from leaps_mm.datasets import KINETICS400_CLASSES
+
+_TRAINING_KEYS = ('train_dataloader', 'val_dataloader', 'train_cfg', 'val_cfg',
+                  'val_evaluator', 'optim_wrapper', 'param_scheduler',
+                  'auto_scale_lr', 'load_from')
+_CLASS_LISTS = {'kinetics400': KINETICS400_CLASSES}
+
+
+
+
+def build_runner_config(cfg: Config) -> Config:
+    """Return a Runner config: ``model`` a ``LEAPSInverter``, ``test_cfg`` the
+    ``InversionLoop``, ``test_dataloader`` the ``StimulusDataset``."""
+    if 'leaps' not in cfg:
+        raise KeyError(f'{cfg.filename}: no `leaps` section; inherit '
+                       "registry_configs/_base_/leaps.py in `_base_`.")
+    leaps = cfg.leaps
+    if cfg.model.get('type') == 'LEAPSInverter':
+        raise ValueError(f'{cfg.filename}: `model` must be the recognizer to '
+                         'invert; LEAPS settings go in `leaps.inverter`.')
+    classes = leaps.get('classes')
+    classes = _CLASS_LISTS.get(classes, classes)
+    pipeline = cfg.get('test_pipeline') or cfg.test_dataloader.dataset.pipeline
+
+    out = Config(cfg.to_dict(), filename=cfg.filename)
+    for key in _TRAINING_KEYS:
+        out.pop(key, None)
+    out.default_scope = 'leaps_mm'
+    out.model = dict(type='LEAPSInverter', target=cfg.model,
+                     verifier=cfg.get('verifier'), **leaps.inverter)
+    out.test_dataloader = dict(
+        batch_size=leaps.batch_size,
+        num_workers=leaps.get('num_workers', 0),
+        persistent_workers=False,
+        sampler=dict(type='DefaultSampler', shuffle=False),
+        collate_fn=dict(type='pseudo_collate'),
+        dataset=dict(type='StimulusDataset', classes=classes,
+                     pipeline=pipeline, **leaps.stimuli))
+    out.test_cfg = dict(type='InversionLoop', seed=leaps.seed, **leaps.loop)
+    out.test_evaluator = dict(type='InversionMetric')
+    out.randomness = dict(seed=leaps.seed, deterministic=False)
+    out.log_level = leaps.get('log_level', 'WARNING')
+    out.leaps_identity = dict(
+        config=osp.abspath(cfg.filename) if cfg.filename else None,
+        target_checkpoint=leaps.inverter.get('target_checkpoint'),
+        verifier_checkpoint=leaps.inverter.get('verifier_checkpoint'))
+    return out

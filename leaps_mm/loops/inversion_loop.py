@@ -1,0 +1,170 @@
+"""InversionLoop: for each batch of jobs, optimise x* from noise and save it."""
+import os.path as osp
+import re
+import time
+from typing import Dict, List, Optional, Sequence, Union
+
+import torch
+from mmengine.evaluator import Evaluator
+from mmengine.model import is_model_wrapper
+from mmengine.runner import BaseLoop
+from torch.utils.data import DataLoader
+from tqdm import tqdm
+
+from leaps_mm.registry import (LOOPS, OPTIM_WRAPPERS, OPTIMIZERS,
+                               PARAM_SCHEDULERS)
+from leaps_mm.visualization import write_job_outputs
+
+
+def job_id(sample_idx: int, class_name: str) -> str:
+    """Folder name of a job: its index in the job list and its class."""
+    slug = re.sub(r'[^A-Za-z0-9]+', '_', class_name).strip('_') or 'class'
+    return f'{sample_idx:05d}_{slug}'
+
+
+@LOOPS.register_module()
+class InversionLoop(BaseLoop):
+    """Runs an inversion sweep; mmengine's Runner builds it as ``test_cfg``.
+
+    For every batch of jobs from the dataloader (stimulus, target class) it
+    resets x* (noise from a generator seeded by ``seed + job index``, so a
+    job's result does not depend on its batch or process), builds a fresh
+    optimiser and schedule, runs ``iters`` steps, writes the job folder
+    ``<work_dir>/<job_id>/`` and hands the predictions to the evaluator.
+
+    Args:
+        iters: optimisation steps per job (the paper: 2000).
+        optim_wrapper: mmengine optim-wrapper config without the optimizer's
+            params (``type='AmpOptimWrapper', dtype='bfloat16'`` for autocast).
+        param_scheduler: scheduler config, stepped every iteration; ``T_max``
+            / ``end`` default to ``iters``.
+        log_interval: steps between loss read-outs (the only host syncs);
+            each job's curve goes to ``result.json['history']``.
+        fps: frame rate of the written videos.
+        seed: base seed of x*'s initial noise.
+    """
+
+    def __init__(self,
+                 runner,
+                 dataloader: Union[DataLoader, Dict],
+                 evaluator: Union[Evaluator, Dict, List],
+                 iters: int = 2000,
+                 optim_wrapper: Optional[dict] = None,
+                 param_scheduler: Optional[dict] = None,
+                 log_interval: int = 50,
+                 fps: float = 8,
+                 seed: int = 0) -> None:
+        super().__init__(runner, dataloader)
+        self.evaluator = (runner.build_evaluator(evaluator)
+                          if isinstance(evaluator, (dict, list)) else evaluator)
+        self.evaluator.dataset_meta = getattr(self.dataloader.dataset,
+                                              'metainfo', None)
+        self.iters = int(iters)
+        self.optim_wrapper_cfg = optim_wrapper or dict(
+            type='OptimWrapper', optimizer=dict(type='Adam', lr=0.2))
+        self.param_scheduler_cfg = param_scheduler or dict(
+            type='CosineAnnealingLR', eta_min=0.0)
+        self.log_interval = max(int(log_interval), 1)
+        self.fps = fps
+        self.seed = seed
+
+    @property
+    def inverter(self):
+        model = self.runner.model
+        return model.module if is_model_wrapper(model) else model
+
+    def run(self) -> dict:
+        self.runner.call_hook('before_test')
+        self.runner.call_hook('before_test_epoch')
+        for batch_idx, data_batch in enumerate(self.dataloader):
+            self.runner.call_hook('before_test_iter', batch_idx=batch_idx,
+                                  data_batch=data_batch)
+            outputs = self.run_jobs(data_batch)
+            self.evaluator.process(data_samples=outputs, data_batch=data_batch)
+            self.runner.call_hook('after_test_iter', batch_idx=batch_idx,
+                                  data_batch=data_batch, outputs=outputs)
+        metrics = self.evaluator.evaluate(len(self.dataloader.dataset))
+        self.runner.call_hook('after_test_epoch', metrics=metrics)
+        self.runner.call_hook('after_test')
+        return metrics
+
+    def _build_optimisation(self, video: torch.nn.Parameter):
+        cfg = dict(self.optim_wrapper_cfg)
+        optimizer = OPTIMIZERS.build(dict(cfg.pop('optimizer'),
+                                          params=[video]))
+        wrapper = OPTIM_WRAPPERS.build(dict(cfg, optimizer=optimizer))
+        scheduler_cfg = dict(self.param_scheduler_cfg, by_epoch=False)
+        scheduler_cfg.setdefault('T_max', self.iters)
+        if scheduler_cfg['type'] != 'CosineAnnealingLR':
+            scheduler_cfg.pop('T_max')
+            scheduler_cfg.setdefault('end', self.iters)
+        return wrapper, PARAM_SCHEDULERS.build(
+            dict(scheduler_cfg, optimizer=wrapper))
+
+    def run_jobs(self, data_batch: dict) -> List[dict]:
+        """Optimise one batch of jobs; write their folders; return one
+        prediction record per job."""
+        inverter = self.inverter
+        dataset = self.dataloader.dataset
+        samples = data_batch['data_samples']
+        indices = [int(s.metainfo['sample_idx']) for s in samples]
+        targets = torch.cat([s.gt_label.reshape(1) for s in samples]).long()
+        stimulus_pixels = torch.stack([clip[0] for clip in
+                                       data_batch['inputs']])  # N,C,T,H,W
+        stimulus = inverter.normalize(
+            stimulus_pixels.to(inverter.pixel_mean.device))
+        noise = [torch.Generator().manual_seed(self.seed + i) for i in indices]
+        start = time.perf_counter()
+        inverter.reset(targets, stimulus, generator=noise)
+        inverter.train()
+        optim_wrapper, scheduler = self._build_optimisation(inverter.video)
+
+        names = [dataset.class_name(int(t)) for t in targets]
+        ids = [job_id(i, n) for i, n in zip(indices, names)]
+        bar = tqdm(range(self.iters), desc=', '.join(ids)[:40], unit='it',
+                   dynamic_ncols=True, leave=False)
+        history: List[List[dict]] = [[] for _ in indices]
+        for step in bar:
+            with optim_wrapper.optim_context(inverter):
+                terms = inverter(mode='loss')
+            loss, _ = inverter.parse_losses(terms)
+            optim_wrapper.update_params(loss)
+            scheduler.step()
+            inverter.clip_()
+            if (step + 1) % self.log_interval == 0 or step + 1 == self.iters:
+                lr = optim_wrapper.get_lr()['lr'][0]
+                per_job = {k: v.detach().float().cpu() for k, v in terms.items()}
+                total = sum(per_job.values())
+                for j, curve in enumerate(history):
+                    curve.append(dict({k: float(v[j]) for k, v in
+                                       per_job.items()}, loss=float(total[j]),
+                                      lr=lr, step=step + 1))
+                bar.set_postfix(loss=f'{float(total.mean()):.3f}')
+        bar.close()
+        final_terms = per_job
+        scores = inverter.predict_scores()
+        seconds = (time.perf_counter() - start) / len(indices)
+        synth = inverter.to_uint8().numpy()
+        stimulus_frames = stimulus_pixels.permute(0, 2, 3, 4, 1).numpy()
+
+        records = []
+        for j, (index, target) in enumerate(zip(indices, targets.tolist())):
+            record = dict(
+                job_id=ids[j], sample_idx=index, target=target,
+                target_index=target, target_name=names[j],
+                stimulus=samples[j].metainfo.get('filename'),
+                iterations=self.iters, seconds=round(seconds, 3),
+                seed=self.seed + index,
+                final_losses={k: float(v[j]) for k, v in final_terms.items()},
+                history=history[j])
+            for net, prob in scores.items():
+                record[f'{net}_pred'] = int(prob[j].argmax())
+                record[f'{net}_prob_target'] = float(prob[j, target])
+                record[f'{net}_pred_name'] = dataset.class_name(
+                    record[f'{net}_pred'])
+            record.update(self.runner.cfg.get('leaps_identity', {}))
+            write_job_outputs(osp.join(self.runner.work_dir, ids[j]),
+                              synth[j], stimulus_frames[j], record,
+                              fps=self.fps)
+            records.append(record)
+        return records

@@ -1,0 +1,29 @@
+# The main job until trained demo models exist: a real LEAPS inversion of a
+# RANDOMLY INITIALISED X3D-S (8 motion classes) with a random X3D-S verifier,
+# primed with the shipped stimuli. The videos show what random features
+# respond to, not learned classes; it exercises the whole pipeline on a CPU.
+_base_ = [
+    'mmaction::recognition/x3d/x3d_s_13x6x1_facebook-kinetics400-rgb.py',
+    '../_base_/leaps.py',
+]
+model = dict(cls_head=dict(num_classes=8))
+verifier = dict(cls_head=dict(num_classes=8))
+test_pipeline = [
+    dict(type='PyAVInit'),
+    dict(type='SampleFrames', clip_len=16, frame_interval=1, num_clips=1,
+         test_mode=True),
+    dict(type='PyAVDecode'),
+    dict(type='Resize', scale=(-1, 64)),
+    dict(type='CenterCrop', crop_size=64),
+    dict(type='FormatShape', input_format='NCTHW'),
+    dict(type='PackActionInputs'),
+]
+leaps = dict(
+    inverter=dict(input_size=(8, 64, 64), verifier_input_size=None,
+                  target_checkpoint=None, verifier_checkpoint=None),
+    loop=dict(iters=60, log_interval=10),
+    stimuli=dict(ann_file='data/stimuli/stimuli.txt',
+                 data_prefix=dict(video='data/stimuli')),
+    classes='data/stimuli/classes.txt',
+    batch_size=8)
+work_dir = 'work_dirs/leaps_random_x3d'

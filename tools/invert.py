@@ -1,0 +1,171 @@
+"""Invert an MMAction2 recognizer with LEAPS.
+
+    python tools/invert.py registry_configs/swin_b.py \\
+        --checkpoint swin_b.pth --stimulus riding_bike.mp4 --target "riding a bike"
+"""
+import os
+import os.path as osp
+import sys
+from typing import Optional, Sequence, Tuple
+
+import click
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')  # no busy-wait threads
+
+_CHECKPOINT_NONE = ('none', 'random')
+
+
+def parse_cfg_options(options: Sequence[str]) -> dict:
+    """``key=value`` pairs parsed like mmengine's ``--cfg-options``."""
+    from mmengine.config import DictAction
+    parsed = {}
+    for option in options:
+        if '=' not in option:
+            raise click.BadParameter(
+                f'{option!r} is not KEY=VALUE (e.g. leaps.loop.iters=100).',
+                param_hint='--cfg-options')
+        key, value = option.split('=', 1)
+        parsed[key] = DictAction._parse_iterable(value)
+    return parsed
+
+
+def load_config(config: str, cfg_options: dict):
+    from mmengine.config import Config
+    if not osp.isfile(config):
+        raise click.ClickException(f'Config file {config!r} does not exist.')
+    try:
+        cfg = Config.fromfile(config)
+    except Exception as error:  # syntax or base errors inside the config
+        raise click.ClickException(
+            f'Could not read config {config!r}: {type(error).__name__}: '
+            f'{error}') from error
+    for key in cfg_options:
+        head = key.split('.')[0]
+        if head not in cfg:
+            raise click.ClickException(
+                f'--cfg-options {key}: the config has no key {head!r}; '
+                f'top-level keys are {sorted(cfg.keys())}.')
+    cfg.merge_from_dict(cfg_options)
+    return cfg
+
+
+def apply_cli(cfg, checkpoint: Optional[str], verifier_checkpoint: Optional[str],
+              stimulus: Tuple[str, ...], target: Tuple[str, ...],
+              ann_file: Optional[str], classes: Optional[str],
+              work_dir: Optional[str], iters: Optional[int],
+              batch_size: Optional[int], seed: Optional[int]) -> None:
+    """Command-line overrides, applied on top of the config."""
+    inverter, leaps = cfg.leaps.inverter, cfg.leaps
+    for key, value in (('target_checkpoint', checkpoint),
+                       ('verifier_checkpoint', verifier_checkpoint)):
+        if value is not None:
+            inverter[key] = None if value.lower() in _CHECKPOINT_NONE else value
+    if len(stimulus) != len(target):
+        raise click.UsageError('Give one --target for every --stimulus.')
+    if stimulus:
+        leaps.stimuli.stimuli = [dict(filename=s, label=t)
+                                 for s, t in zip(stimulus, target)]
+        leaps.stimuli.ann_file = ann_file or ''
+    elif ann_file is not None:
+        leaps.stimuli.ann_file = ann_file
+        leaps.stimuli.pop('data_prefix', None)
+    if classes is not None:
+        leaps.classes = classes
+    if iters is not None:
+        leaps.loop.iters = iters
+    if batch_size is not None:
+        leaps.batch_size = batch_size
+    if seed is not None:
+        leaps.seed = seed
+    if work_dir is not None:
+        cfg.work_dir = work_dir
+    elif cfg.get('work_dir') is None:
+        stem = osp.splitext(osp.basename(cfg.filename))[0]
+        cfg.work_dir = osp.join('work_dirs', stem)
+
+
+def check_work_dir(work_dir: str) -> None:
+    try:
+        os.makedirs(work_dir, exist_ok=True)
+    except OSError as error:
+        raise click.ClickException(
+            f'Cannot create work dir {work_dir!r}: {error.strerror}.')
+    if not os.access(work_dir, os.W_OK):
+        raise click.ClickException(
+            f'Work dir {work_dir!r} is not writable; pass --work-dir.')
+
+
+def init_distributed(launcher: str) -> None:
+    """Start the process group; gloo on CPU (mmengine's init_dist assumes
+    CUDA), mmengine's own for GPUs."""
+    import torch
+    import torch.distributed as dist
+    if torch.cuda.is_available():
+        from mmengine.dist import init_dist
+        init_dist(launcher)
+    elif not dist.is_initialized():
+        if launcher == 'slurm':
+            os.environ.setdefault('RANK', os.environ['SLURM_PROCID'])
+            os.environ.setdefault('WORLD_SIZE', os.environ['SLURM_NTASKS'])
+            os.environ.setdefault('LOCAL_RANK', os.environ['SLURM_LOCALID'])
+        dist.init_process_group('gloo')
+
+
+@click.command(context_settings=dict(help_option_names=['-h', '--help']))
+@click.argument('config')
+@click.option('--checkpoint', help='Target weights: path or URL (OpenMMLab '
+              'format); "none" for random weights. Default: the config\'s.')
+@click.option('--verifier-checkpoint', help='Verifier weights: path or URL; '
+              '"none" for random weights.')
+@click.option('--stimulus', multiple=True, help='Stimulus video (repeatable, '
+              'one --target each).')
+@click.option('--target', multiple=True, help='Target class: a name from the '
+              'class list or an index.')
+@click.option('--ann-file', help='Job list in MMAction2 video-list format '
+              '("path label" per line).')
+@click.option('--classes', help='Label file (one class name per line).')
+@click.option('--work-dir', help='Where job folders and logs go '
+              '(default: work_dirs/<config name>).')
+@click.option('--iters', type=click.IntRange(min=1), help='Steps per job.')
+@click.option('--batch-size', type=click.IntRange(min=1),
+              help='Jobs optimised together.')
+@click.option('--seed', type=int, help='Seed of the initial noise.')
+@click.option('--cfg-options', multiple=True, metavar='KEY=VALUE',
+              help='Override config keys, e.g. leaps.loop.iters=100 '
+              '(repeatable).')
+@click.option('--launcher', type=click.Choice(['none', 'pytorch', 'slurm']),
+              default='none', show_default=True,
+              help='Job launcher for multi-process sweeps.')
+def main(config: str, checkpoint, verifier_checkpoint, stimulus, target,
+         ann_file, classes, work_dir, iters, batch_size, seed, cfg_options,
+         launcher) -> None:
+    """Synthesize what an MMAction2 recognizer learned for each target class
+    (LEAPS). CONFIG is an inversion config from registry_configs/."""
+    import leaps_mm  # noqa: F401  registers leaps_mm and MMAction2 modules
+    from mmengine.runner import Runner
+
+    from leaps_mm.apis import build_runner_config
+
+    cfg = load_config(config, parse_cfg_options(cfg_options))
+    apply_cli(cfg, checkpoint, verifier_checkpoint, stimulus, target,
+              ann_file, classes, work_dir, iters, batch_size, seed)
+    check_work_dir(cfg.work_dir)
+    runner_cfg = build_runner_config(cfg)
+    runner_cfg.launcher = launcher
+    if launcher != 'none':
+        init_distributed(launcher)
+        runner_cfg.model_wrapper_cfg = dict(type='IndependentJobsWrapper')
+    try:
+        runner = Runner.from_cfg(runner_cfg)
+        metrics = runner.test()
+    except (FileNotFoundError, ValueError, KeyError, TypeError) as error:
+        raise click.ClickException(str(error).strip('"\'')) from error
+    click.echo(f'\nSynthesized videos: {osp.abspath(cfg.work_dir)}/<job>/'
+               '{synth.mp4, synth.gif, strip.png, result.json}')
+    click.echo('Metrics: ' + ', '.join(f'{k}={v:.2f}'
+                                       for k, v in metrics.items()))
+
+
+if __name__ == '__main__':
+    main()
