@@ -4,6 +4,7 @@ import os.path as osp
 from typing import List, Optional, Sequence, Union
 
 from mmaction.datasets import VideoDataset
+from mmengine.registry import DefaultScope
 
 from leaps_mm.registry import DATASETS
 
@@ -106,10 +107,12 @@ class StimulusDataset(VideoDataset):
         if convert_pipeline:
             pipeline = stimulus_pipeline(pipeline)
         kwargs.pop('test_mode', None)
-        super().__init__(
-            ann_file=ann_file, pipeline=pipeline,
-            data_prefix=data_prefix or dict(video=''), test_mode=True,
-            metainfo=dict(classes=tuple(self.class_names)), **kwargs)
+        # pipeline steps resolve in leaps_mm's registries (and MMAction2's)
+        with DefaultScope.overwrite_default_scope('leaps_mm'):
+            super().__init__(
+                ann_file=ann_file, pipeline=pipeline,
+                data_prefix=data_prefix or dict(video=''), test_mode=True,
+                metainfo=dict(classes=tuple(self.class_names)), **kwargs)
 
     def load_data_list(self) -> List[dict]:
         jobs = []

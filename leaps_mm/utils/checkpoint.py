@@ -1,6 +1,7 @@
 """Safe loading of OpenMMLab checkpoints into recognizers."""
 import collections
 import contextlib
+import pickle
 from typing import Iterator
 
 import numpy as np
@@ -14,16 +15,28 @@ class CheckpointError(ValueError):
     """A checkpoint that cannot be loaded into the configured model."""
 
 
+def _history_buffer_getattr(owner: object, name: str) -> object:
+    """Stands in for ``getattr`` while unpickling: a pickled ``HistoryBuffer``
+    refers to its statistics methods as ``getattr(HistoryBuffer, 'mean')``;
+    nothing else may be looked up."""
+    if owner is HistoryBuffer and name in HistoryBuffer._statistics_methods:
+        return getattr(owner, name)
+    raise pickle.UnpicklingError(
+        f'Refusing getattr({owner!r}, {name!r}) in a checkpoint.')
+
+
 def _safe_globals() -> list:
-    """Data types (never callables with side effects) that OpenMMLab
+    """Data types (never callables with side effects: no getattr, eval,
+    os.system, ...) that OpenMMLab
     checkpoints pickle besides tensors: numpy arrays, dtypes and scalars (in
     ``meta``) and mmengine's ``HistoryBuffer`` (in ``message_hub``)."""
     numpy_core = getattr(np, '_core', None) or np.core
     return [
-        np.ndarray, np.dtype, numpy_core.multiarray._reconstruct,
+        bytes, np.ndarray, np.dtype, numpy_core.multiarray._reconstruct,
         numpy_core.multiarray.scalar, HistoryBuffer, collections.OrderedDict,
         *{type(np.dtype(t)) for t in ('float64', 'float32', 'int64', 'int32',
                                       'bool', 'uint8')},
+        (_history_buffer_getattr, 'builtins.getattr'),
     ]
 
 

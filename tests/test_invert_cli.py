@@ -1,0 +1,88 @@
+"""tools/invert.py end to end on the demo config (random X3D-S, tiny sizes)."""
+import json
+import os
+import os.path as osp
+import sys
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from conftest import DEMO_CONFIG, REPO, STIMULI
+
+sys.path.insert(0, osp.join(REPO, 'tools'))
+from invert import main  # noqa: E402
+
+FAST = ['--iters', '3', '--cfg-options', 'leaps.inverter.input_size=(4,32,32)',
+        '--cfg-options', 'leaps.loop.log_interval=1', '--no-mlflow']
+RESULT_KEYS = {'target_index', 'target_name', 'stimulus', 'model_pred',
+               'model_prob_target', 'verifier_pred', 'verifier_prob_target',
+               'iterations', 'seconds', 'final_losses', 'seed', 'config',
+               'target_checkpoint', 'verifier_checkpoint', 'history'}
+
+
+def invert(*args: str):
+    return CliRunner().invoke(main, [DEMO_CONFIG, *args], catch_exceptions=False)
+
+
+def test_sweep_writes_complete_job_folders(tmp_path, two_job_list):
+    result = invert('--ann-file', two_job_list, '--work-dir', str(tmp_path),
+                    *FAST)
+    assert result.exit_code == 0, result.output
+    jobs = sorted(d for d in os.listdir(tmp_path) if d[:5].isdigit())
+    assert jobs == ['00000_move_left', '00001_move_right']
+    for job in jobs:
+        folder = tmp_path / job
+        names = set(os.listdir(folder))
+        assert {'synth.mp4', 'synth.gif', 'strip.png', 'synth.npy',
+                'result.json'} <= names
+        assert not [n for n in names if n.endswith('.tmp')]
+        synth = np.load(folder / 'synth.npy')
+        assert synth.shape == (4, 32, 32, 3) and synth.dtype == np.uint8
+        record = json.loads((folder / 'result.json').read_text())
+        assert RESULT_KEYS <= set(record)
+        assert record['iterations'] == 3 and len(record['history']) == 3
+        assert set(record['final_losses']) == {
+            'loss_ce', 'loss_prim', 'loss_coh', 'loss_feat'}
+        assert 0 <= record['model_prob_target'] <= 1
+    first = json.loads((tmp_path / jobs[1] / 'result.json').read_text())
+    assert first['target_name'] == 'move right' and first['target_index'] == 1
+    assert str(tmp_path) in result.output
+
+
+def test_same_seed_same_video_and_seed_changes_it(tmp_path):
+    stimulus = osp.join(STIMULI, 'expand', '0.mp4')
+    videos = []
+    for run, seed in (('a', '3'), ('b', '3'), ('c', '4')):
+        result = invert('--stimulus', stimulus, '--target', 'expand',
+                        '--seed', seed, '--work-dir', str(tmp_path / run),
+                        *FAST)
+        assert result.exit_code == 0, result.output
+        videos.append(np.load(tmp_path / run / '00000_expand' / 'synth.npy'))
+    assert np.array_equal(videos[0], videos[1])
+    assert not np.array_equal(videos[0], videos[2])
+
+
+@pytest.mark.parametrize('args, message', [
+    (['--target', 'move lfet'], "Closest: 'move left'"),
+    (['--target', '12'], 'out of range'),
+])
+def test_bad_target_is_a_clear_error(tmp_path, args, message):
+    result = CliRunner().invoke(main, [
+        DEMO_CONFIG, '--stimulus', osp.join(STIMULI, 'expand', '0.mp4'),
+        *args, '--work-dir', str(tmp_path), *FAST])
+    assert result.exit_code != 0
+    assert message in result.output
+    assert 'Traceback' not in result.output
+
+
+def test_missing_inputs_are_clear_errors(tmp_path):
+    missing = str(tmp_path / 'nope.mp4')
+    result = CliRunner().invoke(main, [DEMO_CONFIG, '--stimulus', missing,
+                                       '--target', '0', *FAST])
+    assert result.exit_code != 0 and 'nope.mp4' in result.output
+    result = CliRunner().invoke(main, [str(tmp_path / 'missing.py')])
+    assert result.exit_code != 0 and 'missing.py' in result.output
+    result = CliRunner().invoke(main, [DEMO_CONFIG, '--cfg-options',
+                                       'lepas.loop.iters=2'])
+    assert result.exit_code != 0 and "no key 'lepas'" in result.output
