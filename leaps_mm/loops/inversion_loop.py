@@ -139,7 +139,8 @@ class InversionLoop(BaseLoop):
                     curve.append(dict({k: float(v[j]) for k, v in
                                        per_job.items()}, loss=float(total[j]),
                                       lr=lr, step=step + 1))
-                bar.set_postfix(loss=f'{float(total.mean()):.3f}')
+                bar.set_postfix({k.replace('loss_', ''): f'{float(v.mean()):.3g}'
+                                 for k, v in dict(per_job, loss=total).items()})
         bar.close()
         final_terms = per_job
         scores = inverter.predict_scores()

@@ -39,6 +39,11 @@ class TemporalCoherenceLoss(LossTerm):
                 'models) in the config.')
         z = z.float().transpose(1, 2).flatten(2)  # (N, T', C*S)
         num_frames = z.shape[1]
+        if num_frames < 2:
+            raise RuntimeError(
+                f'The coherence layer has T\'={num_frames} time step, so there '
+                'is no frame pair: pick an earlier layer (`taps.temporal_layer`)'
+                ' or feed more frames (`input_size` / `target_input_size`).')
         diffs = (z[:, :, None] - z[:, None]).abs()  # (N, T', T', C*S)
         dist = diffs.mean(-1) if self.normalize == 'mean' else diffs.sum(-1)
         t1, t2 = torch.triu_indices(num_frames, num_frames, offset=1,

@@ -3,3 +3,6 @@ from .taps import FeatureTaps, TokenGrid
 
 __all__ = ['LEAPSInverter', 'build_frozen_recognizer', 'FeatureTaps',
            'TokenGrid']
+from .wrappers import IndependentJobsWrapper  # noqa: E402
+
+__all__ += ['IndependentJobsWrapper']

@@ -7,6 +7,7 @@ import torch.nn.functional as F
 from mmengine.logging import MMLogger
 from mmengine.model import BaseModel, revert_sync_batchnorm
 from torch import nn
+from torch.nn.modules.batchnorm import _BatchNorm
 
 from leaps_mm.losses.base import InversionState, LossTerm
 from leaps_mm.registry import MODELS
@@ -89,6 +90,9 @@ class LEAPSInverter(BaseModel):
         jitter: maximal random roll in pixels along H and W, per step.
         flip: random horizontal flip per step (off by default: it swaps the
             meaning of direction-sensitive classes).
+        autocast: ``'bf16'`` or ``'fp16'`` runs the networks' forward passes
+            under ``torch.autocast`` (bf16 works on CPUs; mmengine's
+            ``AmpOptimWrapper`` needs CUDA); x* and the loss stay fp32.
     """
 
     def __init__(self,
@@ -105,6 +109,7 @@ class LEAPSInverter(BaseModel):
                  clip_to_valid_range: bool = True,
                  jitter: int = 0,
                  flip: bool = False,
+                 autocast: Optional[str] = None,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(data_preprocessor=data_preprocessor,
@@ -126,6 +131,11 @@ class LEAPSInverter(BaseModel):
         self.clip_to_valid_range = clip_to_valid_range
         self.jitter = jitter
         self.flip = flip
+        if autocast not in (None, 'bf16', 'fp16'):
+            raise ValueError(f"autocast must be None, 'bf16' or 'fp16', got "
+                             f'{autocast!r}.')
+        self.autocast_dtype = {None: None, 'bf16': torch.bfloat16,
+                               'fp16': torch.float16}[autocast]
 
         self.target_taps = FeatureTaps(self.target, **(taps or {}))
         self.verifier_taps = None
@@ -133,9 +143,20 @@ class LEAPSInverter(BaseModel):
             if self.verifier is None:
                 raise ValueError('FeatureDiversityLoss needs `model.verifier` '
                                  '(a recognizer with BatchNorm, e.g. X3D-S).')
+            bn_types = sorted({type(m).__name__ for m in self.verifier.modules()
+                               if isinstance(m, _BatchNorm)})
+            if not bn_types:
+                backbone = getattr(self.verifier, 'backbone', self.verifier)
+                raise ValueError(
+                    'FeatureDiversityLoss needs a verifier with BatchNorm '
+                    'layers (their running statistics are its target), but '
+                    f'the verifier ({type(backbone).__name__}) has none: use a '
+                    'BatchNorm verifier such as X3D-S, or drop '
+                    'FeatureDiversityLoss from `model.losses`.')
+            # every BatchNorm kind, including the ``_BatchNormXd`` that
+            # revert_sync_batchnorm makes of SyncBatchNorm
             self.verifier_taps = FeatureTaps(
-                self.verifier, module_types=('BatchNorm1d', 'BatchNorm2d',
-                                             'BatchNorm3d'), include=None)
+                self.verifier, module_types=bn_types, include=None)
 
         mean, std = pixel_normalizer(self.target)
         self.register_buffer('pixel_mean', mean, persistent=False)
@@ -159,7 +180,7 @@ class LEAPSInverter(BaseModel):
 
     # --- per job ----------------------------------------------------------
     def reset(self, targets: torch.Tensor, stimulus: Optional[torch.Tensor],
-              generator: Optional[torch.Generator] = None) -> None:
+              generator: Optional[Sequence[torch.Generator]] = None) -> None:
         """Start a new batch of jobs: fresh noise x*, new targets, and the
         stimulus' layer means computed once, without gradients.
 
@@ -167,11 +188,15 @@ class LEAPSInverter(BaseModel):
             targets: class indices ``(N,)``.
             stimulus: normalised stimulus videos ``(N, C, T, H, W)`` or None
                 (needed when a priming term is configured).
+            generator: one generator per job for its initial noise, so a
+                job starts the same alone or in any batch.
         """
         device = self.pixel_mean.device
         n = targets.shape[0]
-        noise = torch.randn((n, self.pixel_mean.shape[0]) + self.input_size,
-                            generator=generator)
+        shape = (self.pixel_mean.shape[0], ) + self.input_size
+        generators = generator if generator is not None else [None] * n
+        noise = torch.stack([torch.randn(shape, generator=g)
+                             for g in generators])
         self.video = nn.Parameter(noise.to(device) * self.init_std)
         self.clip_()
         self.targets = targets.to(device)
@@ -205,6 +230,11 @@ class LEAPSInverter(BaseModel):
             video = video.flip(4)
         return video
 
+    def _autocast(self):
+        return torch.autocast(device_type=self.pixel_mean.device.type,
+                              dtype=self.autocast_dtype,
+                              enabled=self.autocast_dtype is not None)
+
     def _to_verifier(self, video: torch.Tensor) -> torch.Tensor:
         pixels = video * self.pixel_std + self.pixel_mean
         video = (pixels - self.verifier_mean) / self.verifier_std
@@ -226,7 +256,8 @@ class LEAPSInverter(BaseModel):
         video = self._augment(self.video)
         fed = resize_video(video, self.target_input_size)
         want = self.requires & {'means', 'temporal'}
-        with self.target_taps.capture(n, fed.shape[2], want) as captured:
+        with self.target_taps.capture(n, fed.shape[2], want) as captured, \
+                self._autocast():
             logits = recognizer_logits(self.target, fed)
         state = InversionState(
             video=video, targets=self.targets, logits=logits,
@@ -235,7 +266,8 @@ class LEAPSInverter(BaseModel):
         if self.verifier_taps is not None:
             fed_v = self._to_verifier(video)
             with self.verifier_taps.capture(
-                    n, fed_v.shape[2], ('bn_stats', )) as captured_v:
+                    n, fed_v.shape[2], ('bn_stats', )) as captured_v, \
+                    self._autocast():
                 recognizer_logits(self.verifier, fed_v)
             state.bn_stats = captured_v.bn_stats
         return {f'loss_{term.name}': term(state) for term in self.losses}

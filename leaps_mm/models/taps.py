@@ -15,14 +15,15 @@ Layouts are recognised from the module kind:
 * BatchNorm: channels first, ``(N, C, T, H, W)`` (batch-major merged leading
   dims such as ``(N*T, C, H, W)`` are handled for the means);
 * LayerNorm: channels last. 5-D inputs are ``(N, T, H, W, C)`` (Video Swin);
-  3-D inputs are token sequences ``(N, [cls] + T'*S, C)`` (TimeSformer,
-  MViTv2) or, with ``batch_dim=1``, ``(S', N*T', C)`` (UniFormerV2's CLIP
-  blocks). Leading dims merged batch-major (``(N*P, T, C)``) also reduce
-  correctly to per-sample means.
+  3-D inputs are token sequences ``(N, [cls] + T'*S, C)`` (MViTv2),
+  ``(N, [cls] + S*T', C)`` (TimeSformer, ``time_major=False``) or, with
+  ``batch_dim=1``, ``(S', N*T', C)`` (UniFormerV2's CLIP blocks; its
+  batch-first norms are named by ``batch_first_layers``). Leading dims merged
+  batch-major (``(N*P, T, C)``) also reduce correctly to per-sample means.
 """
 import re
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
 import torch
@@ -41,10 +42,18 @@ class TokenGrid:
         temporal_stride: the time grid is ``T' = T_in // temporal_stride``
             for ``batch_dim=0`` (with ``batch_dim=1``, T' is read off the
             merged dimension).
+        time_major: for ``batch_dim=0``, whether tokens are ordered time-major
+            (``t s``: MViTv2, Swin's patch embedding) or space-major
+            (``s t``: TimeSformer's divided space-time layers, ``False``).
+        batch_first_layers: regex; with ``batch_dim=1``, modules whose
+            qualified name matches still take batch-first inputs (UniFormerV2's
+            ``ln_pre`` on ``(N*T, L, C)`` and final ``norm`` on ``(N, C)``).
     """
     batch_dim: int = 0
     cls_token: bool = False
     temporal_stride: int = 1
+    time_major: bool = True
+    batch_first_layers: Optional[str] = None
 
 
 @dataclass
@@ -111,7 +120,9 @@ def to_time_grid(x: torch.Tensor, batch_size: int, num_frames: int,
     n, length, c = x.shape
     if length % time:
         return None
-    return x.reshape(n, time, length // time, c).permute(0, 3, 1, 2)
+    if grid.time_major:
+        return x.reshape(n, time, length // time, c).permute(0, 3, 1, 2)
+    return x.reshape(n, length // time, time, c).permute(0, 3, 2, 1)
 
 
 class FeatureTaps:
@@ -120,7 +131,8 @@ class FeatureTaps:
     Args:
         network: the module whose submodules are tapped (e.g. a recognizer).
         module_types: class names of modules to tap (``'BatchNorm3d'``,
-            ``'LayerNorm'``, ``'SyncBatchNorm'``, ...).
+            ``'LayerNorm'``, ``'_BatchNormXd'`` (what mmengine's
+            ``revert_sync_batchnorm`` turns ``SyncBatchNorm`` into), ...).
         include: regex; only modules whose qualified name matches are tapped.
         exclude: regex; modules whose name matches are skipped.
         token_grid: layout of 3-D LayerNorm inputs (see :class:`TokenGrid`).
@@ -134,7 +146,8 @@ class FeatureTaps:
 
     def __init__(self,
                  network: nn.Module,
-                 module_types: Sequence[str] = ('BatchNorm3d', 'LayerNorm'),
+                 module_types: Sequence[str] = ('BatchNorm3d', '_BatchNormXd',
+                                                'LayerNorm'),
                  include: Optional[str] = r'^backbone\.',
                  exclude: Optional[str] = None,
                  token_grid: Optional[dict] = None,
@@ -170,7 +183,11 @@ class FeatureTaps:
 
     def _make_hook(self, name: str, module: nn.Module):
         channels_last = not isinstance(module, _BatchNorm)
-        batch_dim = self.token_grid.batch_dim
+        grid = self.token_grid
+        if grid.batch_first_layers and re.search(grid.batch_first_layers,
+                                                 name):
+            grid = replace(grid, batch_dim=0)
+        batch_dim = grid.batch_dim
 
         def hook(_module: nn.Module, args: tuple) -> None:
             capture = self._active
@@ -183,10 +200,9 @@ class FeatureTaps:
                                                    batch_dim)
             if 'temporal' in self._want and (
                     self.temporal_layer is None or name == self.temporal_layer):
-                grid = to_time_grid(x, n, self._num_frames, channels_last,
-                                    self.token_grid)
-                if grid is not None:
-                    capture.temporal = grid
+                z = to_time_grid(x, n, self._num_frames, channels_last, grid)
+                if z is not None:
+                    capture.temporal = z
             if 'bn_stats' in self._want and not channels_last:
                 flat = x.reshape(n, -1, x.shape[1], x[0, 0].numel())
                 flat = flat.transpose(1, 2).reshape(n, x.shape[1], -1)

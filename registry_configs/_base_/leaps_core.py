@@ -23,6 +23,7 @@ leaps = dict(
         clip_to_valid_range=True,
         jitter=0,
         flip=False,
+        autocast=None,  # 'bf16' (CPU or GPU) or 'fp16' (GPU)
         target_checkpoint=None,
         verifier_checkpoint=None,
     ),
@@ -39,4 +40,8 @@ leaps = dict(
     batch_size=1,
     seed=0,
     log_level='WARNING',  # mmengine's INFO lists every hook and the config
+    # MLflow: a parent run per sweep, a child run per video. tracking_uri None:
+    # $MLFLOW_TRACKING_URI, else sqlite:///<work_dir>/mlflow.db (artifacts in
+    # <work_dir>/mlartifacts)
+    tracking=dict(enabled=True, tracking_uri=None, experiment='leaps'),
 )

@@ -1,0 +1,197 @@
+"""LEAPSInverter on small, randomly initialised MMAction2 X3Ds: the full LEAPS
+objective (eq. 4) optimised for a few Adam steps."""
+import pytest
+import torch
+from mmengine.registry import DefaultScope
+from torch.nn.modules.batchnorm import _BatchNorm
+
+from leaps_mm.registry import MODELS
+from mm_builders import calibrate_batchnorm, x3d_config
+
+NUM_CLASSES = 5
+SIZE = (4, 32, 32)
+LOSSES = [
+    dict(type='ClassificationLoss'),
+    dict(type='PrimingLoss'),
+    dict(type='TemporalCoherenceLoss', weight=0.1),
+    dict(type='FeatureDiversityLoss', weight=0.01),
+]
+
+
+def make_inverter(losses=LOSSES, **kwargs):
+    torch.manual_seed(0)
+    cfg = dict(
+        type='LEAPSInverter',
+        target=x3d_config(num_classes=NUM_CLASSES, gamma_d=1.0, head_std=0.1),
+        verifier=x3d_config(num_classes=NUM_CLASSES, gamma_d=0.5,
+                            gamma_b=1.0, head_std=0.1),
+        losses=losses,
+        taps=dict(module_types=('BatchNorm3d', ),
+                  temporal_layer='backbone.conv5.bn'),
+        input_size=SIZE)
+    cfg.update(kwargs)
+    with DefaultScope.overwrite_default_scope('leaps_mm'):
+        inverter = MODELS.build(cfg)
+    for net in (inverter.target, inverter.verifier):
+        if net is not None:
+            calibrate_batchnorm(net, SIZE)
+    return inverter
+
+
+@pytest.fixture(scope='module')
+def inverter():
+    return make_inverter()
+
+
+def stimulus(n, seed=1):
+    g = torch.Generator().manual_seed(seed)
+    return torch.randn((n, 3) + SIZE, generator=g).clamp(-2, 2)
+
+
+def total(terms):
+    return sum(v.sum() for v in terms.values())
+
+
+def test_terms_are_named_and_per_sample(inverter):
+    inverter.reset(torch.tensor([1, 3]), stimulus(2))
+    terms = inverter(mode='loss')
+    assert set(terms) == {'loss_ce', 'loss_prim', 'loss_coh', 'loss_feat'}
+    for name, value in terms.items():
+        assert value.shape == (2, ), name
+        assert torch.isfinite(value).all(), name
+    # the stimulus means are computed once per job, for every tapped layer
+    assert set(inverter.stimulus_means) == set(inverter.target_taps.modules)
+    assert all(not v.requires_grad for v in inverter.stimulus_means.values())
+
+
+def test_adam_lowers_the_loss_and_raises_the_target_probability(inverter):
+    torch.manual_seed(0)
+    inverter.reset(torch.tensor([0]), stimulus(1))
+    # the class the model finds least likely in the initial noise
+    target = inverter.predict_scores()['model'][0].argmin().item()
+    inverter.reset(torch.tensor([target]), stimulus(1))
+    before_scores = inverter.predict_scores()
+    with torch.no_grad():
+        before = {k: v.item() for k, v in inverter(mode='loss').items()}
+    optimizer = torch.optim.Adam([inverter.video], lr=0.1)
+    for _ in range(30):
+        optimizer.zero_grad()
+        total(inverter(mode='loss')).backward()
+        optimizer.step()
+        inverter.clip_()
+    after_scores = inverter.predict_scores()
+    with torch.no_grad():
+        after = {k: v.item() for k, v in inverter(mode='loss').items()}
+    # (seed 0: total 10.3 -> 1.5; p(target) 0.0002 -> 0.74)
+    assert sum(after.values()) < 0.5 * sum(before.values()), (before, after)
+    for term in ('loss_ce', 'loss_prim', 'loss_feat'):
+        assert after[term] < before[term], (term, before, after)
+    p_before = before_scores['model'][0, target].item()
+    p_after = after_scores['model'][0, target].item()
+    assert p_before < 0.05 and p_after > 0.5, (p_before, p_after)
+    assert after_scores['model'][0].argmax().item() == target
+    # scores are probabilities of the target and of the verifier
+    for scores in (after_scores['model'], after_scores['verifier']):
+        assert scores.shape == (1, NUM_CLASSES)
+        assert torch.allclose(scores.sum(-1), torch.ones(1))
+
+
+def test_only_x_star_is_trained(inverter):
+    inverter.reset(torch.tensor([0, 4]), stimulus(2))
+    trainable = [n for n, p in inverter.named_parameters() if p.requires_grad]
+    assert trainable == ['video']
+    inverter.train()
+    assert inverter.training
+    for net in (inverter.target, inverter.verifier):
+        assert not any(m.training for m in net.modules())
+    bns = [m for m in inverter.modules() if isinstance(m, _BatchNorm)]
+    running = [(m.running_mean.clone(), m.running_var.clone()) for m in bns]
+    total(inverter(mode='loss')).backward()
+    assert inverter.video.grad is not None
+    assert inverter.video.grad.abs().sum() > 0
+    for net in (inverter.target, inverter.verifier):
+        assert all(p.grad is None for p in net.parameters())
+    # eval mode: BatchNorm statistics never move
+    for m, (mean, var) in zip(bns, running):
+        assert torch.equal(m.running_mean, mean)
+        assert torch.equal(m.running_var, var)
+    inverter.video.grad = None
+
+
+def losses_and_grad(inverter, targets, stim, video):
+    inverter.reset(targets, stim)
+    with torch.no_grad():
+        inverter.video.copy_(video)
+    terms = inverter(mode='loss')
+    total(terms).backward()
+    grad = inverter.video.grad.clone()
+    inverter.video.grad = None
+    return {k: v.detach() for k, v in terms.items()}, grad
+
+
+def test_a_job_is_the_same_alone_and_in_a_batch(inverter):
+    g = torch.Generator().manual_seed(3)
+    videos = torch.randn((2, 3) + SIZE, generator=g).clamp(-2, 2)
+    stim = stimulus(2, seed=4)
+    targets = torch.tensor([1, 3])
+    alone, grad_alone = losses_and_grad(inverter, targets[:1], stim[:1],
+                                        videos[:1])
+    batch, grad_batch = losses_and_grad(inverter, targets, stim, videos)
+    for name in alone:
+        assert torch.allclose(alone[name][0], batch[name][0], rtol=1e-4,
+                              atol=1e-5), name
+    assert torch.allclose(grad_alone[0], grad_batch[0], rtol=1e-3,
+                          atol=1e-6)
+    # the batch-mate is a different job: its values differ
+    assert not torch.allclose(batch['loss_prim'][0], batch['loss_prim'][1])
+
+
+def test_batch_statistics_couple_the_jobs():
+    """DeepInversion's whole-batch BN statistics (an option) make a job's
+    value depend on its batch-mates, unlike the default."""
+    inverter = make_inverter(losses=[
+        dict(type='FeatureDiversityLoss', batch_statistics=True)])
+    g = torch.Generator().manual_seed(3)
+    videos = torch.randn((2, 3) + SIZE, generator=g).clamp(-2, 2)
+    targets = torch.tensor([1, 3])
+    alone, _ = losses_and_grad(inverter, targets[:1], None, videos[:1])
+    batch, _ = losses_and_grad(inverter, targets, None, videos)
+    assert not torch.allclose(alone['loss_feat'][0], batch['loss_feat'][0])
+    assert batch['loss_feat'][0] == batch['loss_feat'][1]
+
+
+def test_to_uint8_and_normalize_round_trip(inverter):
+    g = torch.Generator().manual_seed(5)
+    pixels = torch.randint(0, 256, (2, 3) + SIZE, generator=g)
+    frames = inverter.to_uint8(inverter.normalize(pixels))
+    assert frames.shape == (2, ) + SIZE + (3, )
+    assert frames.dtype == torch.uint8
+    assert torch.equal(frames, pixels.permute(0, 2, 3, 4, 1).to(torch.uint8))
+    inverter.reset(torch.tensor([0]), stimulus(1))
+    assert inverter.to_uint8().shape == (1, ) + SIZE + (3, )
+
+
+def test_clipping_keeps_x_star_in_the_valid_range(inverter):
+    low, high = (0 - 114.75) / 57.38, (255 - 114.75) / 57.38
+    inverter.reset(torch.tensor([0]), stimulus(1))
+    video = inverter.video.detach()
+    assert video.min() >= low - 1e-6 and video.max() <= high + 1e-6
+    # unit-std noise reaches past both ends: the bounds are actually hit
+    assert video.min() == pytest.approx(low)
+    assert video.max() == pytest.approx(high)
+    with torch.no_grad():
+        inverter.video.mul_(10)
+    inverter.clip_()
+    video = inverter.video.detach()
+    assert video.min() == pytest.approx(low)
+    assert video.max() == pytest.approx(high)
+    frames = inverter.to_uint8()
+    assert frames.min() == 0 and frames.max() == 255
+
+
+def test_clipping_can_be_switched_off():
+    inverter = make_inverter(losses=[dict(type='ClassificationLoss')],
+                             verifier=None, clip_to_valid_range=False,
+                             init_std=5.0)
+    inverter.reset(torch.tensor([0]), None)
+    assert inverter.video.abs().max() > 5
