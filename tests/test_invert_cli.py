@@ -1,6 +1,7 @@
 """tools/invert.py end to end on the demo config (random X3D-S, tiny sizes)."""
 import json
 import os
+import re
 import os.path as osp
 import sys
 
@@ -29,7 +30,7 @@ def test_sweep_writes_complete_job_folders(tmp_path, two_job_list):
     result = invert('--ann-file', two_job_list, '--work-dir', str(tmp_path),
                     *FAST)
     assert result.exit_code == 0, result.output
-    jobs = sorted(d for d in os.listdir(tmp_path) if d[:5].isdigit())
+    jobs = sorted(d for d in os.listdir(tmp_path) if re.match(r'\d{5}_[a-z]', d))
     assert jobs == ['00000_move_left', '00001_move_right']
     for job in jobs:
         folder = tmp_path / job
@@ -86,3 +87,27 @@ def test_missing_inputs_are_clear_errors(tmp_path):
     result = CliRunner().invoke(main, [DEMO_CONFIG, '--cfg-options',
                                        'lepas.loop.iters=2'])
     assert result.exit_code != 0 and "no key 'lepas'" in result.output
+
+
+@pytest.mark.slow
+def test_torchrun_shards_a_sweep_over_two_processes(tmp_path):
+    """--launcher pytorch: mmengine's sampler gives each rank its own jobs;
+    every job runs once and the metrics cover all of them."""
+    import subprocess
+    with open(osp.join(STIMULI, 'stimuli.txt')) as file:
+        lines = [line.split() for line in file if line.strip()][:4]
+    jobs = tmp_path / 'jobs.txt'
+    jobs.write_text(''.join(f'{osp.join(STIMULI, p)} {l}\n' for p, l in lines))
+    work_dir = tmp_path / 'run'
+    command = [sys.executable, '-m', 'torch.distributed.run',
+               '--nproc_per_node=2', osp.join(REPO, 'tools', 'invert.py'),
+               DEMO_CONFIG, '--ann-file', str(jobs), '--launcher', 'pytorch',
+               '--work-dir', str(work_dir), *FAST]
+    done = subprocess.run(command, capture_output=True, text=True,
+                          timeout=300, cwd=REPO)
+    assert done.returncode == 0, done.stderr[-3000:]
+    folders = sorted(d for d in os.listdir(work_dir) if re.match(r'\d{5}_[a-z]', d))
+    assert folders == ['00000_move_left', '00001_move_left',
+                       '00002_move_right', '00003_move_right']
+    assert all((work_dir / f / 'result.json').exists() for f in folders)
+    assert done.stdout.count('inversion/num_videos=4.00') == 1
