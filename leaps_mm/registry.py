@@ -19,6 +19,8 @@ from mmaction.registry import RUNNERS as MMACTION_RUNNERS
 from mmaction.registry import TRANSFORMS as MMACTION_TRANSFORMS
 from mmaction.registry import VISBACKENDS as MMACTION_VISBACKENDS
 from mmaction.registry import VISUALIZERS as MMACTION_VISUALIZERS
+from mmaction.registry import \
+    WEIGHT_INITIALIZERS as MMACTION_WEIGHT_INITIALIZERS
 from mmengine.registry import Registry
 
 MODELS = Registry('model', parent=MMACTION_MODELS, scope='leaps_mm',
@@ -55,3 +57,6 @@ OPTIM_WRAPPERS = Registry('optim_wrapper', parent=MMACTION_OPTIM_WRAPPERS,
                           scope='leaps_mm')
 PARAM_SCHEDULERS = Registry('parameter scheduler',
                             parent=MMACTION_PARAM_SCHEDULERS, scope='leaps_mm')
+WEIGHT_INITIALIZERS = Registry('weight initializer',
+                               parent=MMACTION_WEIGHT_INITIALIZERS,
+                               scope='leaps_mm')

@@ -138,7 +138,7 @@ class FeatureTaps:
         token_grid: layout of 3-D LayerNorm inputs (see :class:`TokenGrid`).
         temporal_layer: name of the layer whose activation feeds the coherence
             term; ``None`` picks the last tapped layer, in execution order,
-            whose input has a time axis.
+            whose input has a time axis of at least 2 steps.
 
     Hooks return at once unless :meth:`capture` is active, keep no tensors
     outside a capture, and are removed by :meth:`remove`.
@@ -201,7 +201,9 @@ class FeatureTaps:
             if 'temporal' in self._want and (
                     self.temporal_layer is None or name == self.temporal_layer):
                 z = to_time_grid(x, n, self._num_frames, channels_last, grid)
-                if z is not None:
+                # by default: the last tapped layer with a frame pair
+                if z is not None and (self.temporal_layer is not None
+                                      or z.shape[2] >= 2):
                     capture.temporal = z
             if 'bn_stats' in self._want and not channels_last:
                 flat = x.reshape(n, -1, x.shape[1], x[0, 0].numel())
