@@ -23,5 +23,5 @@ setup(
         'opencv-python',
         'numpy',
     ],
-    extras_require={'tests': ['pytest>=8']},
+    extras_require={'tests': ['pytest>=8', 'playwright==1.65.2']},
 )

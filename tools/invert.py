@@ -85,6 +85,18 @@ def apply_cli(cfg, checkpoint: Optional[str], verifier_checkpoint: Optional[str]
         cfg.work_dir = osp.join('work_dirs', stem)
 
 
+def apply_tracking(cfg, tracking_uri: Optional[str], experiment: Optional[str],
+                   no_mlflow: bool) -> None:
+    """MLflow overrides of ``leaps.tracking``."""
+    tracking = cfg.leaps.setdefault('tracking', dict())
+    if no_mlflow:
+        tracking.enabled = False
+    if tracking_uri is not None:
+        tracking.tracking_uri = tracking_uri
+    if experiment is not None:
+        tracking.experiment = experiment
+
+
 def check_work_dir(work_dir: str) -> None:
     try:
         os.makedirs(work_dir, exist_ok=True)
@@ -134,22 +146,31 @@ def init_distributed(launcher: str) -> None:
 @click.option('--cfg-options', multiple=True, metavar='KEY=VALUE',
               help='Override config keys, e.g. leaps.loop.iters=100 '
               '(repeatable).')
+@click.option('--tracking-uri', help='MLflow tracking URI, e.g. '
+              'http://127.0.0.1:5000 (default: $MLFLOW_TRACKING_URI, else '
+              'sqlite:///<work dir>/mlflow.db).')
+@click.option('--experiment', help='MLflow experiment (default: the config\'s '
+              'leaps.tracking.experiment, "leaps").')
+@click.option('--no-mlflow', is_flag=True, help='Do not track in MLflow.')
 @click.option('--launcher', type=click.Choice(['none', 'pytorch', 'slurm']),
               default='none', show_default=True,
               help='Job launcher for multi-process sweeps.')
 def main(config: str, checkpoint, verifier_checkpoint, stimulus, target,
          ann_file, classes, work_dir, iters, batch_size, seed, cfg_options,
-         launcher) -> None:
+         tracking_uri, experiment, no_mlflow, launcher) -> None:
     """Synthesize what an MMAction2 recognizer learned for each target class
     (LEAPS). CONFIG is an inversion config from registry_configs/."""
     import leaps_mm  # noqa: F401  registers leaps_mm and MMAction2 modules
     from mmengine.runner import Runner
 
     from leaps_mm.apis import build_runner_config
+    from leaps_mm.visualization.mlflow_hook import (MLflowUnavailableError,
+                                                    resolve_tracking_uri)
 
     cfg = load_config(config, parse_cfg_options(cfg_options))
     apply_cli(cfg, checkpoint, verifier_checkpoint, stimulus, target,
               ann_file, classes, work_dir, iters, batch_size, seed)
+    apply_tracking(cfg, tracking_uri, experiment, no_mlflow)
     check_work_dir(cfg.work_dir)
     runner_cfg = build_runner_config(cfg)
     runner_cfg.launcher = launcher
@@ -159,12 +180,21 @@ def main(config: str, checkpoint, verifier_checkpoint, stimulus, target,
     try:
         runner = Runner.from_cfg(runner_cfg)
         metrics = runner.test()
-    except (FileNotFoundError, ValueError, KeyError, TypeError) as error:
+    except (FileNotFoundError, ValueError, KeyError, TypeError,
+            MLflowUnavailableError) as error:
         raise click.ClickException(str(error).strip('"\'')) from error
+    from mmengine.dist import is_main_process
+    if not is_main_process():
+        return
     click.echo(f'\nSynthesized videos: {osp.abspath(cfg.work_dir)}/<job>/'
                '{synth.mp4, synth.gif, strip.png, result.json}')
     click.echo('Metrics: ' + ', '.join(f'{k}={v:.2f}'
                                        for k, v in metrics.items()))
+    tracking = cfg.leaps.tracking
+    if tracking.get('enabled', True):
+        uri = resolve_tracking_uri(tracking.get('tracking_uri'), cfg.work_dir)
+        click.echo(f'MLflow: {uri}' + ('' if uri.startswith('http') else
+                   f'  (browse: mlflow ui --backend-store-uri {uri})'))
 
 
 if __name__ == '__main__':

@@ -12,6 +12,7 @@ from typing import Optional
 from mmengine.config import Config
 
 from leaps_mm.datasets import KINETICS400_CLASSES
+from leaps_mm.visualization import mlflow_hook  # noqa: F401  (registers it)
 
 _TRAINING_KEYS = ('train_dataloader', 'val_dataloader', 'train_cfg', 'val_cfg',
                   'val_evaluator', 'optim_wrapper', 'param_scheduler',
@@ -23,7 +24,9 @@ _CLASS_LISTS = {'kinetics400': KINETICS400_CLASSES}
 
 def build_runner_config(cfg: Config) -> Config:
     """Return a Runner config: ``model`` a ``LEAPSInverter``, ``test_cfg`` the
-    ``InversionLoop``, ``test_dataloader`` the ``StimulusDataset``."""
+    ``InversionLoop``, ``test_dataloader`` the ``StimulusDataset`` and, unless
+    ``leaps.tracking.enabled`` is False, ``custom_hooks`` the
+    ``MLflowTrackingHook`` with the other ``leaps.tracking`` keys."""
     if 'leaps' not in cfg:
         raise KeyError(f'{cfg.filename}: no `leaps` section; inherit '
                        "registry_configs/_base_/leaps.py in `_base_`.")
@@ -53,6 +56,11 @@ def build_runner_config(cfg: Config) -> Config:
     out.test_evaluator = dict(type='InversionMetric')
     out.randomness = dict(seed=leaps.seed, deterministic=False)
     out.log_level = leaps.get('log_level', 'WARNING')
+    tracking = dict(dict(enabled=True, experiment='leaps'),
+                    **leaps.get('tracking', {}))
+    if tracking.pop('enabled'):
+        out.custom_hooks = list(cfg.get('custom_hooks', [])) + [
+            dict(type='MLflowTrackingHook', **tracking)]
     out.leaps_identity = dict(
         config=osp.abspath(cfg.filename) if cfg.filename else None,
         target_checkpoint=leaps.inverter.get('target_checkpoint'),

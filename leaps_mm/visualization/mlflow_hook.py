@@ -1,0 +1,383 @@
+"""MLflow tracking of an inversion sweep: one parent run per invocation, one
+nested child run per synthesized video.
+
+Why a hook and not mmengine's ``MLflowVisBackend``: the backend logs to one
+flat run through the visualizer, has no ``add_video`` (MMAction2's
+``ActionVisualizer.add_video`` calls it on every backend), no nested runs,
+defaults to a ``file://`` store that MLflow >= 3.13 refuses and puts artifacts
+in ``<cwd>/mlruns``. A sweep's unit is the job, not the iteration: the hook
+sees each finished job in ``after_test_iter`` (its folder already written by
+:class:`InversionLoop`) and logs it as a child run in one batch, so tracking
+never enters the optimisation loop. It talks to MLflow through an explicit
+``MlflowClient`` (no global active run), so several sweeps in one process
+cannot mix up runs.
+
+Local files come first: every job folder is complete before anything is
+sent. A store that cannot be reached fails the sweep in ``before_run``,
+before any optimisation, with :class:`MLflowUnavailableError`; a failure
+later only warns and switches tracking off for the rest of the sweep.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import os.path as osp
+import re
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from typing import (TYPE_CHECKING, Any, Callable, Dict, Iterator, List,
+                    Optional, Sequence, Tuple)
+
+import cv2
+import numpy as np
+from mmengine.dist import (broadcast_object_list, get_world_size,
+                           is_main_process)
+from mmengine.hooks import Hook
+from mmengine.logging import print_log
+
+from leaps_mm.registry import HOOKS
+from .video_io import read_video, write_gif
+
+if TYPE_CHECKING:
+    from mlflow import MlflowClient
+
+MAX_PARAM_VALUE = 6000  # mlflow.utils.validation.MAX_PARAM_VAL_LENGTH
+MAX_KEY = 250  # MAX_ENTITY_KEY_LENGTH
+MAX_TAG_VALUE = 8000  # MAX_TAG_VAL_LENGTH
+PARAMS_PER_BATCH = 100  # MAX_PARAMS_TAGS_PER_BATCH
+METRICS_PER_BATCH = 1000  # MAX_METRICS_PER_BATCH
+JOB_ARTIFACTS = ('synth.gif', 'synth.mp4', 'strip.png', 'stimulus.gif',
+                 'result.json')
+NO_CHECKPOINT = 'none (random init)'
+
+
+class MLflowUnavailableError(RuntimeError):
+    """The tracking store cannot be reached or used; raised before the
+    optimisation starts."""
+
+
+def default_tracking_uri(work_dir: str) -> str:
+    """The work dir's own store: ``sqlite:///<abs work_dir>/mlflow.db``."""
+    return f'sqlite:///{osp.abspath(work_dir)}/mlflow.db'
+
+
+def resolve_tracking_uri(tracking_uri: Optional[str], work_dir: str) -> str:
+    """``tracking_uri`` if given, else ``$MLFLOW_TRACKING_URI``, else the work
+    dir's embedded sqlite store."""
+    return (tracking_uri or os.environ.get('MLFLOW_TRACKING_URI')
+            or default_tracking_uri(work_dir))
+
+
+def local_artifact_location(uri: str) -> Optional[str]:
+    """Artifact root for a new experiment in a local sqlite store:
+    ``mlartifacts`` beside the database (for the default store,
+    ``<work_dir>/mlartifacts``); None (the server decides) otherwise."""
+    if not uri.startswith('sqlite:///'):
+        return None
+    database = osp.abspath(uri[len('sqlite:///'):])
+    return osp.join(osp.dirname(database), 'mlartifacts')
+
+
+def check_tracking_store(uri: str, timeout: float = 5.0) -> None:
+    """Raise :class:`MLflowUnavailableError` with one actionable message if
+    the store at ``uri`` does not answer: ``GET <uri>/health`` within
+    ``timeout`` seconds for http(s), a query for other stores."""
+    advice = ('Start the server (e.g. `mlflow server --host 127.0.0.1 '
+              '--port 5000`), point --tracking-uri / MLFLOW_TRACKING_URI at '
+              'a running one, or pass --no-mlflow to run without tracking.')
+    if uri.startswith(('http://', 'https://')):
+        try:
+            with urllib.request.urlopen(uri.rstrip('/') + '/health',
+                                        timeout=timeout):
+                return
+        except urllib.error.HTTPError as error:
+            reason = (f'GET /health answered HTTP {error.code}; is it an '
+                      'MLflow tracking server?')
+        except (urllib.error.URLError, OSError, ValueError) as error:
+            reason = str(getattr(error, 'reason', error))
+        raise MLflowUnavailableError(
+            f'MLflow tracking server {uri} is not reachable ({reason}). '
+            f'{advice}')
+    from mlflow import MlflowClient
+    try:
+        MlflowClient(uri).search_experiments(max_results=1)
+    except Exception as error:  # any store error: bad path, driver, auth
+        raise MLflowUnavailableError(
+            f'MLflow tracking store {uri} cannot be used '
+            f'({type(error).__name__}: {error}). {advice}') from error
+
+
+def _key(name: str) -> str:
+    """An MLflow-valid param/metric/tag key (characters, length)."""
+    return re.sub(r'[^\w\-. :/]', '_', name)[:MAX_KEY]
+
+
+def flatten_params(cfg: Any, prefix: str = '') -> Dict[str, str]:
+    """Nested dicts (and lists holding dicts) -> ``{'a.b.0.c': str(value)}``
+    with valid keys and values cut to MLflow's 6000 characters."""
+    items = (cfg.items() if isinstance(cfg, dict) else enumerate(cfg))
+    out: Dict[str, str] = {}
+    for key, value in items:
+        name = f'{prefix}{key}'
+        if (isinstance(value, dict) and value) or (
+                isinstance(value, (list, tuple))
+                and any(isinstance(v, dict) for v in value)):
+            out.update(flatten_params(value, name + '.'))
+        else:
+            out[_key(name)] = str(value)[:MAX_PARAM_VALUE]
+    return out
+
+
+def _chunks(items: Sequence, size: int) -> Iterator[Sequence]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def _backbone(model: Optional[dict]) -> str:
+    """A recognizer config's backbone type (its own type without one)."""
+    if not model:
+        return 'none'
+    return str((model.get('backbone') or {}).get('type') or model.get('type'))
+
+
+def _git_commit() -> Optional[str]:
+    """HEAD of the repository leaps_mm runs from, if it is a git checkout."""
+    root = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+    try:
+        out = subprocess.run(['git', '-C', root, 'rev-parse', 'HEAD'],
+                             capture_output=True, text=True, timeout=5,
+                             check=True)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None
+
+
+def write_stimulus_gif(src: str, dst: str, fps: float = 8,
+                       max_frames: int = 64, max_side: int = 256) -> None:
+    """Write the stimulus video ``src`` as a gif at ``dst``: at most
+    ``max_frames`` evenly spaced frames, the longer side at most
+    ``max_side`` pixels (a gif of a full-size clip would be huge)."""
+    frames = read_video(src)
+    frames = frames[np.unique(np.linspace(0, len(frames) - 1,
+                                          min(len(frames), max_frames))
+                              .round().astype(int))]
+    scale = max_side / max(frames.shape[1:3])
+    if scale < 1:
+        size = (max(round(frames.shape[2] * scale), 1),
+                max(round(frames.shape[1] * scale), 1))
+        frames = np.stack([cv2.resize(f, size, interpolation=cv2.INTER_AREA)
+                           for f in frames])
+    write_gif(dst, frames, fps=fps)
+
+
+@HOOKS.register_module()
+class MLflowTrackingHook(Hook):
+    """Logs a sweep to MLflow (``build_runner_config`` adds it to
+    ``custom_hooks`` when ``leaps.tracking.enabled``).
+
+    - ``before_run`` (rank 0): checks the store, gets or creates the
+      experiment (artifacts of a local sqlite store in ``mlartifacts`` beside
+      it), starts the parent run with tags (model, verifier, checkpoints,
+      seed, version, git commit), the config flattened as params and the
+      dumped config as artifact ``config/``. Other ranks get its id by
+      broadcast and log their jobs under it.
+    - ``after_test_iter``: per job record, writes ``stimulus.gif`` into the
+      job folder, then a child run (tag ``mlflow.parentRunId``) with params
+      (target name/index, stimulus, seed), the job's loss history (every
+      term, ``loss``, ``lr``, at each logged step) and final scores as
+      metrics in one batch, and the job's files as artifacts.
+    - ``after_test_epoch``: the set metrics (top-1 ...) on the parent run.
+    - ``after_run``: ends the parent run (FINISHED).
+
+    Args:
+        tracking_uri: MLflow URI; None: ``$MLFLOW_TRACKING_URI``, else
+            ``sqlite:///<abs work_dir>/mlflow.db``.
+        experiment: experiment name (created if missing).
+        timeout: seconds the store check in ``before_run`` may take.
+    """
+    priority = 'VERY_LOW'  # after the loop's own per-job work
+
+    def __init__(self, tracking_uri: Optional[str] = None,
+                 experiment: str = 'leaps', timeout: float = 5.0) -> None:
+        self.tracking_uri = tracking_uri
+        self.experiment = experiment
+        self.timeout = timeout
+        self.uri: Optional[str] = None
+        self.client: Optional['MlflowClient'] = None
+        self.parent_run_id: Optional[str] = None
+        self.experiment_id: Optional[str] = None
+
+    # --- run lifecycle ---------------------------------------------------
+    def before_run(self, runner) -> None:
+        self.uri = resolve_tracking_uri(self.tracking_uri, runner.work_dir)
+        # a server that dies mid-sweep: warn after ~15 s, not after MLflow's
+        # default 7 retries with backoff (minutes); user settings win
+        os.environ.setdefault('MLFLOW_HTTP_REQUEST_MAX_RETRIES', '3')
+        os.environ.setdefault('MLFLOW_HTTP_REQUEST_TIMEOUT', '30')
+        # experiment id, parent run id, error message
+        shared: List[Optional[str]] = [None, None, None]
+        if is_main_process():
+            try:
+                shared[:2] = self._start_parent(runner)
+            except MLflowUnavailableError as error:
+                shared[2] = str(error)
+            except Exception as error:  # e.g. experiment creation refused
+                shared[2] = (f'MLflow tracking at {self.uri} failed: '
+                             f'{type(error).__name__}: {error}. Pass '
+                             '--no-mlflow to run without tracking.')
+        if get_world_size() > 1:
+            broadcast_object_list(shared)
+        if shared[2] is not None:
+            raise MLflowUnavailableError(shared[2])
+        self.experiment_id, self.parent_run_id = shared[:2]
+        if self.client is None:
+            from mlflow import MlflowClient
+            self.client = MlflowClient(self.uri)
+        print_log(f'MLflow: run {self.parent_run_id} in experiment '
+                  f'{self.experiment!r} at {self.uri}', logger='current',
+                  level=logging.INFO)
+
+    def _start_parent(self, runner) -> Tuple[str, str]:
+        """Check the store, get or create the experiment, start the parent
+        run; return (experiment id, parent run id)."""
+        from mlflow import MlflowClient
+        from mlflow.entities import Param
+
+        import leaps_mm
+        check_tracking_store(self.uri, self.timeout)
+        client = MlflowClient(self.uri)
+        experiment = client.get_experiment_by_name(self.experiment)
+        if experiment is None:
+            experiment_id = client.create_experiment(
+                self.experiment,
+                artifact_location=local_artifact_location(self.uri))
+        else:
+            experiment_id = experiment.experiment_id
+            if experiment.lifecycle_stage == 'deleted':
+                client.restore_experiment(experiment_id)
+        cfg = runner.cfg
+        identity = cfg.get('leaps_identity', {})
+        model = cfg.get('model', {})
+        tags = {
+            'model': _backbone(model.get('target')),
+            'verifier': _backbone(model.get('verifier')),
+            'target_checkpoint': identity.get('target_checkpoint')
+            or NO_CHECKPOINT,
+            'verifier_checkpoint': identity.get('verifier_checkpoint')
+            or NO_CHECKPOINT,
+            'config': identity.get('config') or '',
+            'seed': cfg.get('leaps', {}).get('seed'),
+            'leaps_mm_version': leaps_mm.__version__,
+            'work_dir': runner.work_dir,
+        }
+        commit = _git_commit()
+        if commit:
+            tags.update({'git_commit': commit,
+                         'mlflow.source.git.commit': commit})
+        stem = osp.splitext(osp.basename(cfg.filename or 'leaps'))[0]
+        run = client.create_run(
+            experiment_id, run_name=f'{stem}_{runner.timestamp}',
+            tags={k: str(v)[:MAX_TAG_VALUE] for k, v in tags.items()})
+        run_id = run.info.run_id
+        params = [Param(k, v) for k, v in
+                  flatten_params(cfg.to_dict()).items()]
+        for chunk in _chunks(params, PARAMS_PER_BATCH):
+            client.log_batch(run_id, params=chunk)
+        with tempfile.TemporaryDirectory() as tmp:
+            path = osp.join(tmp, f'{stem}.py')
+            cfg.dump(path)
+            client.log_artifact(run_id, path, 'config')
+        self.client = client
+        return experiment_id, run_id
+
+    def after_test_iter(self, runner, batch_idx: int,
+                        data_batch: Optional[dict] = None,
+                        outputs: Optional[Sequence[dict]] = None) -> None:
+        fps = getattr(runner.test_loop, 'fps', 8)
+        for record in outputs or []:
+            folder = osp.join(runner.work_dir, record['job_id'])
+            if record.get('stimulus'):
+                try:
+                    write_stimulus_gif(record['stimulus'],
+                                       osp.join(folder, 'stimulus.gif'), fps)
+                except Exception as error:  # a stimulus gif is optional
+                    print_log(f'MLflow: no stimulus.gif for '
+                              f'{record["job_id"]}: {error}',
+                              logger='current', level=logging.WARNING)
+            self._safely(f'logging job {record["job_id"]}',
+                         lambda client: self._log_job(client, record, folder))
+
+    def after_test_epoch(self, runner, metrics: Optional[dict] = None) -> None:
+        from mlflow.entities import Metric
+        now = int(time.time() * 1000)
+        entries = [Metric(_key(k), float(v), now, 0)
+                   for k, v in (metrics or {}).items()
+                   if isinstance(v, (int, float))]
+        if is_main_process() and entries:
+            self._safely('logging set metrics',
+                         lambda client: client.log_batch(
+                             self.parent_run_id, metrics=entries))
+
+    def after_run(self, runner) -> None:
+        if is_main_process():
+            self._safely('ending the parent run',
+                         lambda client: client.set_terminated(
+                             self.parent_run_id, 'FINISHED'))
+
+    # --- helpers -----------------------------------------------------------
+    def _safely(self, what: str, fn: Callable[['MlflowClient'], Any]) -> None:
+        """Call ``fn(client)`` unless tracking is off; on failure warn once
+        and turn tracking off (a dead server would stall every later call in
+        retries). Local results are never touched."""
+        if self.client is None:
+            return
+        try:
+            fn(self.client)
+        except Exception as error:
+            self.client = None
+            print_log(f'MLflow: {what} failed at {self.uri} '
+                      f'({type(error).__name__}: {error}); tracking is off '
+                      'for the rest of this sweep, results are in the work '
+                      'dir.', logger='current', level=logging.WARNING)
+
+    def _log_job(self, client: 'MlflowClient', record: dict,
+                 folder: str) -> None:
+        """One child run: params, history + final metrics, job files."""
+        from mlflow.entities import Metric, Param
+        run = client.create_run(
+            self.experiment_id, run_name=record['job_id'],
+            tags={'mlflow.parentRunId': self.parent_run_id,
+                  'job_id': record['job_id']})
+        run_id = run.info.run_id
+        params = {k: record.get(k) for k in
+                  ('target_name', 'target_index', 'stimulus', 'seed',
+                   'iterations')}
+        now = int(time.time() * 1000)
+        metrics = [Metric(_key(k), float(v), now, int(point['step']))
+                   for point in record.get('history', [])
+                   for k, v in point.items() if k != 'step']
+        last = int(record.get('iterations', 0))
+        for net in ('model', 'verifier'):
+            if f'{net}_pred' not in record:
+                continue
+            pred = record[f'{net}_pred']
+            metrics += [
+                Metric(f'{net}_prob_target', record[f'{net}_prob_target'],
+                       now, last),
+                Metric(f'{net}_pred', float(pred), now, last),
+                Metric(f'{net}_correct',
+                       float(pred == record['target_index']), now, last)]
+            params[f'{net}_pred_name'] = record.get(f'{net}_pred_name')
+        client.log_batch(run_id, metrics=metrics[:METRICS_PER_BATCH],
+                         params=[Param(k, str(v)[:MAX_PARAM_VALUE])
+                                 for k, v in params.items()])
+        for chunk in _chunks(metrics[METRICS_PER_BATCH:], METRICS_PER_BATCH):
+            client.log_batch(run_id, metrics=chunk)  # only very long runs
+        for name in JOB_ARTIFACTS:
+            path = osp.join(folder, name)
+            if osp.isfile(path):
+                client.log_artifact(run_id, path)
+        client.set_terminated(run_id, 'FINISHED')

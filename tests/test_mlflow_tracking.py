@@ -1,0 +1,253 @@
+"""MLflow tracking of tools/invert.py: parent run per sweep, child run per
+video, a fast failure for a dead server, --no-mlflow, and the real UI."""
+import importlib.util
+import os
+import os.path as osp
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from types import SimpleNamespace
+
+import pytest
+from click.testing import CliRunner
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+CONFIG = osp.join(REPO, 'registry_configs/demo/leaps_random_x3d.py')
+LOSS_TERMS = ('loss_ce', 'loss_prim', 'loss_coh', 'loss_feat', 'loss', 'lr')
+ARTIFACTS = ('synth.gif', 'synth.mp4', 'strip.png', 'stimulus.gif',
+             'result.json')
+SCREENSHOT = osp.join(REPO, 'docs', 'mlflow_child_run.png')
+
+
+def _invert_main():
+    spec = importlib.util.spec_from_file_location(
+        'invert_cli', osp.join(REPO, 'tools', 'invert.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.main
+
+
+def invert(tmp_path, *extra: str):
+    """Run tools/invert.py in-process on 2 stimuli, 4 steps, a loss read-out
+    every 2; return (click result, seconds)."""
+    ann = tmp_path / 'ann.txt'
+    lines = open(osp.join(REPO, 'data/stimuli/stimuli.txt')).read().split(
+        '\n')[:2]
+    ann.write_text(''.join(osp.join(REPO, 'data/stimuli', line) + '\n'
+                           for line in lines))
+    start = time.perf_counter()
+    result = CliRunner().invoke(_invert_main(), [
+        CONFIG, '--iters', '4', '--cfg-options', 'leaps.loop.log_interval=2',
+        '--ann-file', str(ann), '--work-dir', str(tmp_path / 'work'), *extra])
+    return result, time.perf_counter() - start
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(autouse=True)
+def _no_env_uri(monkeypatch):
+    monkeypatch.delenv('MLFLOW_TRACKING_URI', raising=False)
+    monkeypatch.chdir(REPO)  # the demo config's paths are relative
+
+
+def check_runs(client, experiment: str = 'leaps'):
+    """Assert the parent/child layout of a 2-job sweep; return the child
+    runs."""
+    exp = client.get_experiment_by_name(experiment)
+    runs = client.search_runs([exp.experiment_id])
+    parents = [r for r in runs if 'mlflow.parentRunId' not in r.data.tags]
+    children = [r for r in runs if 'mlflow.parentRunId' in r.data.tags]
+    assert len(parents) == 1 and len(children) == 2
+    parent = parents[0]
+    assert parent.info.status == 'FINISHED'
+    assert parent.data.tags['model'] == 'X3D'
+    assert parent.data.tags['verifier'] == 'X3D'
+    assert parent.data.tags['target_checkpoint'].startswith('none')
+    assert parent.data.tags['seed'] == '0'
+    assert parent.data.tags['leaps_mm_version']
+    assert parent.data.params['leaps.loop.iters'] == '4'
+    assert parent.data.params['leaps.loop.log_interval'] == '2'
+    assert parent.data.metrics['inversion/top1_model'] >= 0
+    assert 'inversion/top1_verifier' in parent.data.metrics
+    assert [a.path for a in client.list_artifacts(parent.info.run_id,
+                                                   'config')] == [
+        'config/leaps_random_x3d.py']
+    for child in children:
+        info, data = child.info, child.data
+        assert data.tags['mlflow.parentRunId'] == parent.info.run_id
+        assert info.status == 'FINISHED'
+        assert data.params['target_name'] == 'move left'
+        assert data.params['target_index'] == '0'
+        assert data.params['stimulus'].endswith('.mp4')
+        for term in LOSS_TERMS:
+            history = client.get_metric_history(info.run_id, term)
+            assert [m.step for m in history] == [2, 4], term
+        for key in ('model_prob_target', 'model_pred', 'verifier_prob_target',
+                    'verifier_pred'):
+            assert key in data.metrics
+        names = {a.path for a in client.list_artifacts(info.run_id)}
+        assert set(ARTIFACTS) <= names
+    return children
+
+
+def test_sqlite_default_store(tmp_path):
+    from mlflow import MlflowClient
+    result, _ = invert(tmp_path)
+    assert result.exit_code == 0, result.output
+    work = tmp_path / 'work'
+    assert (work / 'mlflow.db').is_file()
+    client = MlflowClient(f'sqlite:///{work}/mlflow.db')
+    exp = client.get_experiment_by_name('leaps')
+    assert exp.artifact_location == str(work / 'mlartifacts')
+    children = check_runs(client)
+    for child in children:  # stimulus.gif is local too, beside the outputs
+        folder = work / child.data.tags['job_id']
+        assert (folder / 'stimulus.gif').is_file()
+        assert (work / 'mlartifacts' / child.info.run_id / 'artifacts' /
+                'synth.gif').is_file()
+
+
+def test_unreachable_server_fails_fast(tmp_path):
+    uri = f'http://127.0.0.1:{free_port()}'
+    result, seconds = invert(tmp_path, '--tracking-uri', uri)
+    assert result.exit_code != 0
+    assert seconds < 20, seconds
+    assert uri in result.output and 'not reachable' in result.output
+    assert '--no-mlflow' in result.output
+    work = tmp_path / 'work'
+    assert not list(work.glob('*/result.json'))  # no optimisation ran
+    assert not (work / 'mlflow.db').exists()
+
+
+def test_no_mlflow(tmp_path):
+    result, _ = invert(tmp_path, '--no-mlflow')
+    assert result.exit_code == 0, result.output
+    work = tmp_path / 'work'
+    assert len(list(work.glob('*/result.json'))) == 2
+    assert not (work / 'mlflow.db').exists()
+    assert not (work / 'mlartifacts').exists()
+
+
+def test_failure_mid_sweep_only_warns(tmp_path):
+    """A store error after the start warns, turns tracking off and keeps
+    the local files (including stimulus.gif)."""
+    from leaps_mm.visualization.mlflow_hook import MLflowTrackingHook
+
+    class DeadClient:
+        calls = 0
+
+        def create_run(self, *args, **kwargs):
+            DeadClient.calls += 1
+            raise ConnectionError('server went away')
+
+    hook = MLflowTrackingHook(tracking_uri='http://127.0.0.1:1')
+    hook.client, hook.parent_run_id = DeadClient(), 'parent'
+    stimulus = osp.join(REPO, 'data/stimuli/move_left/0.mp4')
+    runner = SimpleNamespace(work_dir=str(tmp_path),
+                             test_loop=SimpleNamespace(fps=8))
+    records = [dict(job_id=f'0000{i}_move_left', stimulus=stimulus)
+               for i in range(2)]
+    hook.after_test_iter(runner, 0, outputs=records)
+    assert hook.client is None and DeadClient.calls == 1
+    assert (tmp_path / '00001_move_left' / 'stimulus.gif').is_file()
+    hook.after_test_epoch(runner, metrics={'inversion/top1_model': 1.0})
+    hook.after_run(runner)  # no error with tracking off
+
+
+@pytest.fixture
+def mlflow_server(tmp_path):
+    """A real `mlflow server` on a free port; yields its URI."""
+    port = free_port()
+    uri = f'http://127.0.0.1:{port}'
+    log = open(tmp_path / 'server.log', 'w')
+    server = subprocess.Popen(
+        [sys.executable, '-m', 'mlflow', 'server', '--backend-store-uri',
+         f'sqlite:///{tmp_path}/server.db', '--default-artifact-root',
+         str(tmp_path / 'server_artifacts'), '--host', '127.0.0.1',
+         '--port', str(port), '--workers', '1'],
+        stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.time() + 90
+        while True:
+            try:
+                urllib.request.urlopen(uri + '/health', timeout=1)
+                break
+            except OSError:
+                assert server.poll() is None, (tmp_path /
+                                               'server.log').read_text()
+                assert time.time() < deadline, 'mlflow server did not start'
+                time.sleep(0.5)
+        yield uri
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        log.close()
+
+
+def _browser_or_skip():
+    if not osp.isfile('/usr/bin/chromium'):
+        pytest.skip('needs /usr/bin/chromium (apt-get install -y chromium)')
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.skip('needs playwright (pip install playwright)')
+    return sync_playwright
+
+
+@pytest.mark.slow
+def test_server_and_ui(tmp_path, mlflow_server):
+    sync_playwright = _browser_or_skip()
+    from mlflow import MlflowClient
+    result, _ = invert(tmp_path, '--tracking-uri', mlflow_server,
+                       '--experiment', 'leaps_ui')
+    assert result.exit_code == 0, result.output
+    client = MlflowClient(mlflow_server)
+    child = check_runs(client, 'leaps_ui')[0]
+    run_url = (f'{mlflow_server}/#/experiments/{child.info.experiment_id}'
+               f'/runs/{child.info.run_id}')
+    shot = tmp_path / 'shot.png'
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path='/usr/bin/chromium',
+            args=['--no-sandbox', '--disable-gpu',
+                  '--disable-background-networking',
+                  '--disable-component-update', '--disable-sync'])
+        context = browser.new_context(viewport={'width': 1280,
+                                                'height': 720})
+        # a new page per hash URL: a hash-only goto does not re-render
+        page = context.new_page()
+        page.goto(run_url)
+        page.get_by_text('loss_prim').first.wait_for(timeout=60_000)
+        text = page.inner_text('body')
+        for name in LOSS_TERMS + ('target_name', 'move left'):
+            assert name in text, name
+        try:  # cosmetic: the runs layout, the assistant panel closed
+            page.get_by_text('Model training', exact=True).first.click(
+                timeout=5_000)
+            page.get_by_role('button', name='Close').first.click(
+                timeout=5_000)
+        except Exception:
+            pass
+        page.close()
+        page = context.new_page()
+        page.goto(run_url + '/artifacts/synth.gif')
+        page.get_by_text('KB').first.wait_for(timeout=60_000)  # the preview
+        page.wait_for_timeout(1_000)
+        text = page.inner_text('body')
+        for name in ARTIFACTS:
+            assert name in text, name
+        page.screenshot(path=str(shot))
+        browser.close()
+    assert 10_000 < shot.stat().st_size < 300_000
+    if os.environ.get('LEAPS_UPDATE_DOCS'):  # refresh the README's screenshot
+        shutil.copyfile(shot, SCREENSHOT)
