@@ -195,3 +195,23 @@ def test_clipping_can_be_switched_off():
                              init_std=5.0)
     inverter.reset(torch.tensor([0]), None)
     assert inverter.video.abs().max() > 5
+
+
+def test_judge_only_scores_and_never_enters_the_loss():
+    """A judge adds 'judge' scores to predictions, never runs in the loss and
+    gets no gradient."""
+    judged = make_inverter([dict(type='ClassificationLoss')], verifier=None,
+                           judge=x3d_config(num_classes=3, gamma_d=0.5,
+                                            gamma_b=1.0, head_std=0.1))
+    calls = []
+    judged.judge.backbone.register_forward_hook(lambda *args: calls.append(1))
+    judged.reset(torch.tensor([1]), stimulus(1))
+    total(judged(mode='loss')).backward()
+    assert not calls
+    assert judged.video.grad is not None
+    assert all(p.grad is None for p in judged.judge.parameters())
+    scores = judged.predict_scores()
+    assert calls == [1]
+    assert set(scores) == {'model', 'judge'}
+    assert scores['judge'].shape == (1, 3)
+    assert torch.allclose(scores['judge'].sum(-1), torch.ones(1))

@@ -43,7 +43,8 @@ def build_runner_config(cfg: Config) -> Config:
         out.pop(key, None)
     out.default_scope = 'leaps_mm'
     out.model = dict(type='LEAPSInverter', target=cfg.model,
-                     verifier=cfg.get('verifier'), **leaps.inverter)
+                     verifier=cfg.get('verifier'), judge=cfg.get('judge'),
+                     **leaps.inverter)
     out.test_dataloader = dict(
         batch_size=leaps.batch_size,
         num_workers=leaps.get('num_workers', 0),

@@ -9,8 +9,8 @@ from leaps_mm.registry import METRICS
 
 @METRICS.register_module()
 class InversionMetric(BaseMetric):
-    """Top-1 accuracy (%) and mean target probability of the inverted model
-    and of the verifier on the synthesized videos.
+    """Top-1 accuracy (%) and mean target probability of the inverted model,
+    the verifier and the judge (when configured) on the synthesized videos.
 
     ``process`` takes the loop's per-job outputs: dicts with ``target``,
     ``model_pred``, ``model_prob_target`` and, with a verifier,
@@ -24,7 +24,7 @@ class InversionMetric(BaseMetric):
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
         metrics = {'num_videos': float(len(results))}
         targets = np.array([r['target'] for r in results])
-        for net in ('model', 'verifier'):
+        for net in ('model', 'verifier', 'judge'):
             if not results or f'{net}_pred' not in results[0]:
                 continue
             preds = np.array([r[f'{net}_pred'] for r in results])

@@ -77,11 +77,14 @@ class LEAPSInverter(BaseModel):
             default configs).
         verifier: config of the verifier recognizer (needs BatchNorm when a
             :class:`FeatureDiversityLoss` is used); None for no verifier.
-        target_checkpoint / verifier_checkpoint: path or URL of weights in
-            OpenMMLab format.
+        judge: config of an independent recognizer that only scores the
+            results (never used in the loss); None for no judge.
+        target_checkpoint / verifier_checkpoint / judge_checkpoint: path or
+            URL of weights in OpenMMLab format.
         taps: kwargs of :class:`FeatureTaps` for the target.
         input_size: ``(T, H, W)`` of x* (the paper: 8×224²).
-        target_input_size / verifier_input_size: fixed input sizes; x* is
+        target_input_size / verifier_input_size / judge_input_size: fixed
+            input sizes; x* is
             interpolated to them when set.
         init_std: std of the Gaussian noise x* starts from, in normalised
             space.
@@ -105,6 +108,9 @@ class LEAPSInverter(BaseModel):
                  input_size: Size3d = (8, 224, 224),
                  target_input_size: Optional[Size3d] = None,
                  verifier_input_size: Optional[Size3d] = None,
+                 judge: Optional[dict] = None,
+                 judge_checkpoint: Optional[str] = None,
+                 judge_input_size: Optional[Size3d] = None,
                  init_std: float = 1.0,
                  clip_to_valid_range: bool = True,
                  jitter: int = 0,
@@ -127,6 +133,9 @@ class LEAPSInverter(BaseModel):
         self.input_size = tuple(input_size)
         self.target_input_size = target_input_size
         self.verifier_input_size = verifier_input_size
+        self.judge = (build_frozen_recognizer(judge, judge_checkpoint)
+                      if judge is not None else None)
+        self.judge_input_size = judge_input_size
         self.init_std = init_std
         self.clip_to_valid_range = clip_to_valid_range
         self.jitter = jitter
@@ -165,6 +174,10 @@ class LEAPSInverter(BaseModel):
             v_mean, v_std = pixel_normalizer(self.verifier)
             self.register_buffer('verifier_mean', v_mean, persistent=False)
             self.register_buffer('verifier_std', v_std, persistent=False)
+        if self.judge is not None:
+            j_mean, j_std = pixel_normalizer(self.judge)
+            self.register_buffer('judge_mean', j_mean, persistent=False)
+            self.register_buffer('judge_std', j_std, persistent=False)
         self.video = nn.Parameter(torch.zeros(0))
         self.register_buffer('targets', torch.zeros(0, dtype=torch.long),
                              persistent=False)
@@ -174,8 +187,9 @@ class LEAPSInverter(BaseModel):
         """The networks stay in eval mode whatever mmengine asks for."""
         super().train(mode)
         self.target.eval()
-        if self.verifier is not None:
-            self.verifier.eval()
+        for network in (self.verifier, self.judge):
+            if network is not None:
+                network.eval()
         return self
 
     # --- per job ----------------------------------------------------------
@@ -235,10 +249,15 @@ class LEAPSInverter(BaseModel):
                               dtype=self.autocast_dtype,
                               enabled=self.autocast_dtype is not None)
 
-    def _to_verifier(self, video: torch.Tensor) -> torch.Tensor:
+    def _renormalize(self, video: torch.Tensor, mean: torch.Tensor,
+                     std: torch.Tensor, size: Optional[Size3d]) -> torch.Tensor:
+        """x* from the target's normalised space to another network's."""
         pixels = video * self.pixel_std + self.pixel_mean
-        video = (pixels - self.verifier_mean) / self.verifier_std
-        return resize_video(video, self.verifier_input_size)
+        return resize_video((pixels - mean) / std, size)
+
+    def _to_verifier(self, video: torch.Tensor) -> torch.Tensor:
+        return self._renormalize(video, self.verifier_mean, self.verifier_std,
+                                 self.verifier_input_size)
 
     def forward(self,
                 inputs: Optional[torch.Tensor] = None,
@@ -246,7 +265,8 @@ class LEAPSInverter(BaseModel):
                 mode: str = 'loss') -> Union[Dict[str, torch.Tensor], dict]:
         """``mode='loss'``: the weighted per-sample terms ``{'loss_<name>':
         (N,)}``; ``mode='predict'``: softmax scores of target and verifier on
-        the current x*, ``{'model': (N, K), 'verifier': (N, K')}``."""
+        the current x*, ``{'model': (N, K), 'verifier': (N, K'), 'judge': ...}``
+        (verifier and judge when configured)."""
         if mode == 'predict':
             return self.predict_scores()
         if mode != 'loss':
@@ -280,6 +300,10 @@ class LEAPSInverter(BaseModel):
         if self.verifier is not None:
             scores['verifier'] = recognizer_logits(
                 self.verifier, self._to_verifier(video)).softmax(-1)
+        if self.judge is not None:
+            scores['judge'] = recognizer_logits(self.judge, self._renormalize(
+                video, self.judge_mean, self.judge_std,
+                self.judge_input_size)).softmax(-1)
         return scores
 
     @torch.no_grad()

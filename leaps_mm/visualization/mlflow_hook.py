@@ -360,7 +360,7 @@ class MLflowTrackingHook(Hook):
                    for point in record.get('history', [])
                    for k, v in point.items() if k != 'step']
         last = int(record.get('iterations', 0))
-        for net in ('model', 'verifier'):
+        for net in ('model', 'verifier', 'judge'):
             if f'{net}_pred' not in record:
                 continue
             pred = record[f'{net}_pred']
