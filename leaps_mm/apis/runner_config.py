@@ -1,10 +1,13 @@
 """Turn an inversion config into the config of mmengine's Runner.
 
 An inversion config is any MMAction2 recognizer config (usually inherited via
-``mmaction::``) plus three keys: ``leaps`` (the inverter, loop, stimuli and
-batch settings), ``verifier`` (a recognizer config) and optionally
-``work_dir``. The recognizer in ``model`` becomes the inverter's target, and
-its test pipeline decodes the stimuli.
+``mmaction::``) plus ``leaps`` (the inverter, loop, stimuli, tracking and
+batch settings), ``verifier`` and optionally ``judge`` (recognizer configs, or
+``dict(from_config='other.py')`` to take the ``model`` of another config,
+relative to this one) and ``work_dir``. The recognizer in ``model`` becomes
+the inverter's target, and its test pipeline decodes the stimuli. Hooks of
+the recognizer's training config are not carried over; inversion hooks go in
+``leaps.custom_hooks``.
 """
 import os.path as osp
 from typing import Optional
@@ -20,6 +23,18 @@ _TRAINING_KEYS = ('train_dataloader', 'val_dataloader', 'train_cfg', 'val_cfg',
 _CLASS_LISTS = {'kinetics400': KINETICS400_CLASSES}
 
 
+def resolve_network(spec: Optional[dict], config_file: str) -> Optional[dict]:
+    """A recognizer config, or the ``model`` of ``spec['from_config']``
+    (a path relative to ``config_file``'s folder, or ``mmaction::...``)."""
+    if not spec or 'from_config' not in spec:
+        return spec
+    path = spec['from_config']
+    if not path.startswith('mmaction::') and not osp.isabs(path):
+        path = osp.join(osp.dirname(config_file or '.'), path)
+    if not path.startswith('mmaction::') and not osp.isfile(path):
+        raise FileNotFoundError(f'{config_file}: from_config {path!r} does '
+                                'not exist.')
+    return Config.fromfile(path).model.to_dict()
 
 
 def build_runner_config(cfg: Config) -> Config:
@@ -42,9 +57,11 @@ def build_runner_config(cfg: Config) -> Config:
     for key in _TRAINING_KEYS:
         out.pop(key, None)
     out.default_scope = 'leaps_mm'
-    out.model = dict(type='LEAPSInverter', target=cfg.model,
-                     verifier=cfg.get('verifier'), judge=cfg.get('judge'),
-                     **leaps.inverter)
+    out.model = dict(
+        type='LEAPSInverter', target=cfg.model,
+        verifier=resolve_network(cfg.get('verifier'), cfg.filename),
+        judge=resolve_network(cfg.get('judge'), cfg.filename),
+        **leaps.inverter)
     out.test_dataloader = dict(
         batch_size=leaps.batch_size,
         num_workers=leaps.get('num_workers', 0),
@@ -59,11 +76,13 @@ def build_runner_config(cfg: Config) -> Config:
     out.log_level = leaps.get('log_level', 'WARNING')
     tracking = dict(dict(enabled=True, experiment='leaps'),
                     **leaps.get('tracking', {}))
+    hooks = list(leaps.get('custom_hooks', []))
     if tracking.pop('enabled'):
-        out.custom_hooks = list(cfg.get('custom_hooks', [])) + [
-            dict(type='MLflowTrackingHook', **tracking)]
+        hooks.append(dict(type='MLflowTrackingHook', **tracking))
+    out.custom_hooks = hooks
     out.leaps_identity = dict(
         config=osp.abspath(cfg.filename) if cfg.filename else None,
         target_checkpoint=leaps.inverter.get('target_checkpoint'),
-        verifier_checkpoint=leaps.inverter.get('verifier_checkpoint'))
+        verifier_checkpoint=leaps.inverter.get('verifier_checkpoint'),
+        judge_checkpoint=leaps.inverter.get('judge_checkpoint'))
     return out

@@ -1,0 +1,32 @@
+# The main job: LEAPS on the demo models trained on the procedural motion
+# dataset (tools/train.py registry_configs/demo/train_*.py): invert the
+# ResNet3d-18 target with the X3D verifier, score with the Swin judge, for
+# every class with the shipped stimuli (data/stimuli, 8 classes x 2).
+_base_ = ['./train_r3d.py', '../_base_/leaps.py']
+
+verifier = dict(_delete_=True, from_config='train_x3d.py')
+judge = dict(from_config='train_judge.py')
+test_pipeline = [
+    dict(type='PyAVInit'),
+    dict(type='SampleFrames', clip_len=16, frame_interval=1, num_clips=1,
+         test_mode=True),
+    dict(type='PyAVDecode'),
+    dict(type='Resize', scale=(-1, 64)),
+    dict(type='CenterCrop', crop_size=64),
+    dict(type='FormatShape', input_format='NCTHW'),
+    dict(type='PackActionInputs'),
+]
+leaps = dict(
+    inverter=dict(
+        input_size=(16, 64, 64),  # the demo models' clip size
+        target_checkpoint='checkpoints/demo/r3d.pth',
+        verifier_checkpoint='checkpoints/demo/x3d.pth',
+        verifier_input_size=None,
+        judge_checkpoint='checkpoints/demo/judge_swin.pth',
+        jitter=4),
+    loop=dict(iters=200, log_interval=20),
+    stimuli=dict(ann_file='data/stimuli/stimuli.txt',
+                 data_prefix=dict(video='data/stimuli')),
+    classes='data/stimuli/classes.txt',
+    batch_size=8)
+work_dir = 'work_dirs/leaps_r3d'
