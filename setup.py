@@ -22,6 +22,7 @@ setup(
         'tqdm',
         'opencv-python',
         'numpy',
+        'scikit-image',
     ],
     extras_require={'tests': ['pytest>=8', 'playwright==1.65.2']},
 )

@@ -56,7 +56,7 @@ def shrink(model: dict, target_size):
     if kind == 'X3D':
         # real widths and depths; only the clip is small
         return (min(target_size[0], 8), 32, 32)
-    if kind in ('ResNet3dSlowOnly', 'ResNet2Plus1d', 'ResNet3dCSN'):
+    if kind in ('ResNet3d', 'ResNet3dSlowOnly', 'ResNet2Plus1d', 'ResNet3dCSN'):
         backbone.base_channels = 8  # bottleneck output 8 * 8 * 4
         head.in_channels = 256
         return None

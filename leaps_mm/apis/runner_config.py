@@ -71,7 +71,8 @@ def build_runner_config(cfg: Config) -> Config:
         dataset=dict(type='StimulusDataset', classes=classes,
                      pipeline=pipeline, **leaps.stimuli))
     out.test_cfg = dict(type='InversionLoop', seed=leaps.seed, **leaps.loop)
-    out.test_evaluator = dict(type='InversionMetric')
+    out.test_evaluator = dict(type='InversionMetric',
+                              **leaps.get('evaluation', {}))
     out.randomness = dict(seed=leaps.seed, deterministic=False)
     out.log_level = leaps.get('log_level', 'WARNING')
     tracking = dict(dict(enabled=True, experiment='leaps'),

@@ -1,3 +1,11 @@
+from .frame_similarity import (ConsecutiveFrameMetric, consecutive_frame_similarity,
+                               consecutive_psnr, consecutive_ssim, finite_mean,
+                               set_frame_similarity)
+from .inception_score import (InceptionScoreMetric, inception_score,
+                              inception_scores)
 from .inversion_metric import InversionMetric
 
-__all__ = ['InversionMetric']
+__all__ = ['InversionMetric', 'InceptionScoreMetric', 'inception_score',
+           'inception_scores', 'ConsecutiveFrameMetric', 'consecutive_ssim',
+           'consecutive_psnr', 'consecutive_frame_similarity', 'finite_mean',
+           'set_frame_similarity']

@@ -5,6 +5,7 @@ import numpy as np
 from mmengine.evaluator import BaseMetric
 
 from leaps_mm.registry import METRICS
+from .inception_score import inception_scores
 
 
 @METRICS.register_module()
@@ -14,9 +15,15 @@ class InversionMetric(BaseMetric):
 
     ``process`` takes the loop's per-job outputs: dicts with ``target``,
     ``model_pred``, ``model_prob_target`` and, with a verifier,
-    ``verifier_pred``, ``verifier_prob_target``.
+    ``verifier_pred``, ``verifier_prob_target``; with the full probability
+    vectors ``{net}_probs`` it also reports the Inception Score ``is_{net}``
+    and ``is_{net}_std`` (see :func:`inception_score`, ``is_splits`` parts).
     """
     default_prefix = 'inversion'
+
+    def __init__(self, is_splits: int = 10, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.is_splits = is_splits
 
     def process(self, data_batch: dict, data_samples: Sequence[dict]) -> None:
         self.results.extend(dict(sample) for sample in data_samples)
@@ -31,4 +38,5 @@ class InversionMetric(BaseMetric):
             probs = np.array([r[f'{net}_prob_target'] for r in results])
             metrics[f'top1_{net}'] = float((preds == targets).mean() * 100)
             metrics[f'prob_target_{net}'] = float(probs.mean())
+        metrics.update(inception_scores(results, splits=self.is_splits))
         return metrics

@@ -161,6 +161,8 @@ class InversionLoop(BaseLoop):
             for net, prob in scores.items():
                 record[f'{net}_pred'] = int(prob[j].argmax())
                 record[f'{net}_prob_target'] = float(prob[j, target])
+                # the whole softmax vector: the Inception Score needs it
+                record[f'{net}_probs'] = [float(p) for p in prob[j].tolist()]
                 record[f'{net}_pred_name'] = dataset.class_name(
                     record[f'{net}_pred'])
             record.update(self.runner.cfg.get('leaps_identity', {}))

@@ -37,6 +37,7 @@ leaps = dict(
     ),
     stimuli=dict(ann_file='', stimuli=[]),
     classes='kinetics400',  # a label file, a list, or 'kinetics400'
+    evaluation=dict(is_splits=10),  # Inception Score: mean ± std over splits
     batch_size=1,
     seed=0,
     log_level='WARNING',  # mmengine's INFO lists every hook and the config

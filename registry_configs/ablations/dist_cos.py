@@ -1,0 +1,11 @@
+# Table 2: full LEAPS (eq. 4) with the priming distance of eq. 1 set to
+# cos: 1 - cosine similarity.
+_base_ = ['../demo/leaps_random_x3d.py']
+r = 0.1
+leaps = dict(inverter=dict(losses=[
+    dict(type='ClassificationLoss', weight=1.0),
+    dict(type='PrimingLoss', distance='cos', layer_weights=1.0),
+    dict(type='TemporalCoherenceLoss', margin=1.0, normalize='mean', weight=r),
+    dict(type='FeatureDiversityLoss', weight=r),
+]))
+work_dir = 'work_dirs/ablations/dist_cos'
