@@ -111,3 +111,53 @@ def test_torchrun_shards_a_sweep_over_two_processes(tmp_path):
                        '00002_move_right', '00003_move_right']
     assert all((work_dir / f / 'result.json').exists() for f in folders)
     assert done.stdout.count('inversion/num_videos=4.00') == 1
+
+
+def test_resume_skips_finished_jobs_and_keeps_their_results(tmp_path,
+                                                            two_job_list):
+    first_job = open(two_job_list).readline()
+    one_job = tmp_path / 'one.txt'
+    one_job.write_text(first_job)
+    work_dir = tmp_path / 'run'
+    assert invert('--ann-file', str(one_job), '--work-dir', str(work_dir),
+                  *FAST).exit_code == 0
+    done = work_dir / '00000_move_left' / 'synth.npy'
+    stamp = done.stat().st_mtime_ns
+    result = invert('--ann-file', two_job_list, '--work-dir', str(work_dir),
+                    '--resume', *FAST)
+    assert result.exit_code == 0, result.output
+    assert done.stat().st_mtime_ns == stamp  # not recomputed
+    assert (work_dir / '00001_move_right' / 'result.json').exists()
+    assert 'inversion/num_videos=2.00' in result.output
+
+
+def test_a_diverging_job_is_reported_and_the_sweep_goes_on(tmp_path,
+                                                           two_job_list):
+    config = tmp_path / 'diverging.py'
+    config.write_text(
+        f"_base_ = [{DEMO_CONFIG!r}]\n"
+        "leaps = dict(inverter=dict(losses=[\n"
+        "    dict(type='ClassificationLoss'),\n"
+        "    dict(type='InputNormLoss', weight=float('inf'))]))\n")
+    result = CliRunner().invoke(main, [
+        str(config), '--ann-file', two_job_list, '--batch-size', '1',
+        '--work-dir', str(tmp_path / 'run'), *FAST], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    for job in ('00000_move_left', '00001_move_right'):
+        folder = tmp_path / 'run' / job
+        failure = json.loads((folder / 'failed.json').read_text())
+        assert failure['iteration'] == 1 and failure['term'] == 'loss_l2'
+        assert not (folder / 'result.json').exists()
+
+
+def test_a_locked_work_dir_is_refused(tmp_path):
+    import fcntl
+    work_dir = tmp_path / 'busy'
+    work_dir.mkdir()
+    with open(work_dir / '.lock', 'w') as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        result = CliRunner().invoke(main, [
+            DEMO_CONFIG, '--stimulus', osp.join(STIMULI, 'expand', '0.mp4'),
+            '--target', 'expand', '--work-dir', str(work_dir), *FAST])
+    assert result.exit_code != 0
+    assert 'Another tools/invert.py is running' in result.output

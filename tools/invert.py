@@ -108,6 +108,25 @@ def check_work_dir(work_dir: str) -> None:
             f'Work dir {work_dir!r} is not writable; pass --work-dir.')
 
 
+def lock_work_dir(work_dir: str):
+    """Hold an exclusive lock on ``<work_dir>/.lock`` (rank 0 only) so that
+    two sweeps never write the same job folders."""
+    import fcntl
+
+    from mmengine.dist import is_main_process
+    if not is_main_process():
+        return None
+    handle = open(osp.join(work_dir, '.lock'), 'w')
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        raise click.ClickException(
+            f'Another tools/invert.py is running in work dir {work_dir!r}. '
+            'Wait for it, or pass another --work-dir.')
+    return handle
+
+
 def init_distributed(launcher: str) -> None:
     """Start the process group; gloo on CPU (mmengine's init_dist assumes
     CUDA), mmengine's own for GPUs."""
@@ -152,12 +171,14 @@ def init_distributed(launcher: str) -> None:
 @click.option('--experiment', help='MLflow experiment (default: the config\'s '
               'leaps.tracking.experiment, "leaps").')
 @click.option('--no-mlflow', is_flag=True, help='Do not track in MLflow.')
+@click.option('--resume', is_flag=True, help='Skip jobs whose folder in the '
+              'work dir already holds result.json.')
 @click.option('--launcher', type=click.Choice(['none', 'pytorch', 'slurm']),
               default='none', show_default=True,
               help='Job launcher for multi-process sweeps.')
 def main(config: str, checkpoint, verifier_checkpoint, stimulus, target,
          ann_file, classes, work_dir, iters, batch_size, seed, cfg_options,
-         tracking_uri, experiment, no_mlflow, launcher) -> None:
+         tracking_uri, experiment, no_mlflow, resume, launcher) -> None:
     """Synthesize what an MMAction2 recognizer learned for each target class
     (LEAPS). CONFIG is an inversion config from registry_configs/."""
     import leaps_mm  # noqa: F401  registers leaps_mm and MMAction2 modules
@@ -171,12 +192,15 @@ def main(config: str, checkpoint, verifier_checkpoint, stimulus, target,
     apply_cli(cfg, checkpoint, verifier_checkpoint, stimulus, target,
               ann_file, classes, work_dir, iters, batch_size, seed)
     apply_tracking(cfg, tracking_uri, experiment, no_mlflow)
+    if resume:
+        cfg.leaps.loop.resume = True
     check_work_dir(cfg.work_dir)
     runner_cfg = build_runner_config(cfg)
     runner_cfg.launcher = launcher
     if launcher != 'none':
         init_distributed(launcher)
         runner_cfg.model_wrapper_cfg = dict(type='IndependentJobsWrapper')
+    lock = lock_work_dir(cfg.work_dir)  # noqa: F841  held until exit
     try:
         runner = Runner.from_cfg(runner_cfg)
         metrics = runner.test()

@@ -1,4 +1,5 @@
 """InversionLoop: for each batch of jobs, optimise x* from noise and save it."""
+import json
 import os.path as osp
 import re
 import time
@@ -13,6 +14,7 @@ from tqdm import tqdm
 
 from leaps_mm.registry import (LOOPS, OPTIM_WRAPPERS, OPTIMIZERS,
                                PARAM_SCHEDULERS)
+from leaps_mm.utils.fileio import write_json
 from leaps_mm.visualization import write_job_outputs
 
 
@@ -42,6 +44,12 @@ class InversionLoop(BaseLoop):
             each job's curve goes to ``result.json['history']``.
         fps: frame rate of the written videos.
         seed: base seed of x*'s initial noise.
+        resume: skip jobs whose folder already holds ``result.json`` (their
+            records still count in the metrics).
+
+    A job whose loss turns NaN or Inf (checked at log steps) is reported as
+    failed: ``failed.json`` names the iteration and the term, no other file is
+    written, and the sweep goes on.
     """
 
     def __init__(self,
@@ -53,7 +61,8 @@ class InversionLoop(BaseLoop):
                  param_scheduler: Optional[dict] = None,
                  log_interval: int = 50,
                  fps: float = 8,
-                 seed: int = 0) -> None:
+                 seed: int = 0,
+                 resume: bool = False) -> None:
         super().__init__(runner, dataloader)
         self.evaluator = (runner.build_evaluator(evaluator)
                           if isinstance(evaluator, (dict, list)) else evaluator)
@@ -67,6 +76,7 @@ class InversionLoop(BaseLoop):
         self.log_interval = max(int(log_interval), 1)
         self.fps = fps
         self.seed = seed
+        self.resume = resume
 
     @property
     def inverter(self):
@@ -79,14 +89,39 @@ class InversionLoop(BaseLoop):
         for batch_idx, data_batch in enumerate(self.dataloader):
             self.runner.call_hook('before_test_iter', batch_idx=batch_idx,
                                   data_batch=data_batch)
-            outputs = self.run_jobs(data_batch)
-            self.evaluator.process(data_samples=outputs, data_batch=data_batch)
+            finished, data_batch = self._split_finished(data_batch)
+            outputs = self.run_jobs(data_batch) if data_batch else []
+            self.evaluator.process(data_samples=finished + outputs,
+                                   data_batch=data_batch)
             self.runner.call_hook('after_test_iter', batch_idx=batch_idx,
                                   data_batch=data_batch, outputs=outputs)
         metrics = self.evaluator.evaluate(len(self.dataloader.dataset))
         self.runner.call_hook('after_test_epoch', metrics=metrics)
         self.runner.call_hook('after_test')
         return metrics
+
+    def _job_ids(self, samples: list) -> List[str]:
+        dataset = self.dataloader.dataset
+        return [job_id(int(s.metainfo['sample_idx']),
+                       dataset.class_name(int(s.gt_label))) for s in samples]
+
+    def _split_finished(self, data_batch: dict):
+        """With ``resume``: the records of finished jobs, and the batch of
+        the others (None when every job is finished)."""
+        if not self.resume:
+            return [], data_batch
+        finished, todo = [], []
+        for j, folder in enumerate(self._job_ids(data_batch['data_samples'])):
+            result = osp.join(self.runner.work_dir, folder, 'result.json')
+            if osp.isfile(result):
+                with open(result) as file:
+                    finished.append(json.load(file))
+            else:
+                todo.append(j)
+        if not todo:
+            return finished, None
+        return finished, {key: [values[j] for j in todo]
+                          for key, values in data_batch.items()}
 
     def _build_optimisation(self, video: torch.nn.Parameter):
         cfg = dict(self.optim_wrapper_cfg)
@@ -120,7 +155,8 @@ class InversionLoop(BaseLoop):
         optim_wrapper, scheduler = self._build_optimisation(inverter.video)
 
         names = [dataset.class_name(int(t)) for t in targets]
-        ids = [job_id(i, n) for i, n in zip(indices, names)]
+        ids = self._job_ids(samples)
+        failed: Dict[int, dict] = {}
         bar = tqdm(range(self.iters), desc=', '.join(ids)[:40], unit='it',
                    dynamic_ncols=True, leave=False)
         history: List[List[dict]] = [[] for _ in indices]
@@ -135,12 +171,20 @@ class InversionLoop(BaseLoop):
                 lr = optim_wrapper.get_lr()['lr'][0]
                 per_job = {k: v.detach().float().cpu() for k, v in terms.items()}
                 total = sum(per_job.values())
+                for j in torch.nonzero(~torch.isfinite(total)).flatten().tolist():
+                    if j not in failed:
+                        term = next(k for k, v in per_job.items()
+                                    if not torch.isfinite(v[j]))
+                        failed[j] = dict(job_id=ids[j], iteration=step + 1,
+                                         term=term, value=float(per_job[term][j]))
                 for j, curve in enumerate(history):
                     curve.append(dict({k: float(v[j]) for k, v in
                                        per_job.items()}, loss=float(total[j]),
                                       lr=lr, step=step + 1))
                 bar.set_postfix({k.replace('loss_', ''): f'{float(v.mean()):.3g}'
                                  for k, v in dict(per_job, loss=total).items()})
+                if len(failed) == len(indices):
+                    break  # every job of the batch has failed
         bar.close()
         final_terms = per_job
         scores = inverter.predict_scores()
@@ -150,6 +194,13 @@ class InversionLoop(BaseLoop):
 
         records = []
         for j, (index, target) in enumerate(zip(indices, targets.tolist())):
+            if j in failed:
+                self.runner.logger.warning(
+                    f'Job {ids[j]} failed at iteration {failed[j]["iteration"]}'
+                    f': {failed[j]["term"]} is {failed[j]["value"]}.')
+                write_json(osp.join(self.runner.work_dir, ids[j],
+                                    'failed.json'), failed[j])
+                continue
             record = dict(
                 job_id=ids[j], sample_idx=index, target=target,
                 target_index=target, target_name=names[j],
