@@ -125,8 +125,15 @@ def _draw(kind: str, xs: np.ndarray, ys: np.ndarray, cx: np.ndarray,
 def render_motion_sample(class_index: int,
                          rng: np.random.Generator,
                          num_frames: int = 16,
-                         size: int = 64) -> MotionClip:
-    """Render one clip of ``MOTION_CLASSES[class_index]`` with its layout."""
+                         size: int = 64,
+                         clean: bool = False) -> MotionClip:
+    """Render one clip of ``MOTION_CLASSES[class_index]`` with its layout.
+
+    ``clean=True`` renders the same scene and motion (the same draws from
+    ``rng``) in a clean, high-contrast form: black background, no
+    distractor, white shapes with a red accent. It is meant for a training
+    warm-up; the default output is unchanged by the option.
+    """
     if not 0 <= class_index < len(MOTION_CLASSES):
         raise ValueError(f'class_index must be in [0, {len(MOTION_CLASSES)}),'
                          f' got {class_index}')
@@ -137,6 +144,8 @@ def render_motion_sample(class_index: int,
     ys, xs = np.mgrid[0:size, 0:size].astype(np.float64) + 0.5
 
     background = _background(rng, size)
+    if clean:  # the draws above still happen, so the scene stays the same
+        background = np.zeros_like(background)
     bg_mean = background.reshape(-1, 3).mean(0)
 
     # Distractor: random shape jittering around a fixed anchor.
@@ -162,10 +171,15 @@ def render_motion_sample(class_index: int,
             spin=np.deg2rad(rng.uniform(12.0, 20.0)),
             ratio=rng.uniform(1.8, 2.4),
         ))
+        if clean:
+            fg[-1].update(colour=np.array([255.0, 255.0, 255.0]),
+                          accent=np.array([255.0, 0.0, 0.0]))
 
     video = np.broadcast_to(background, (T, size, size, 3)).copy()
     alpha, _ = _draw(d_kind, xs, ys, d_pos[:, 0], d_pos[:, 1], d_angle,
                      d_radius)
+    if clean:
+        alpha = np.zeros_like(alpha)
     video += alpha[..., None] * (d_colour - video)
     distractor_mask = alpha > 0.5
 
@@ -214,7 +228,10 @@ def render_motion_sample(class_index: int,
 def render_motion_clip(class_index: int,
                        rng: np.random.Generator,
                        num_frames: int = 16,
-                       size: int = 64) -> np.ndarray:
-    """Render a (T, H, W, 3) uint8 RGB clip of ``MOTION_CLASSES[class_index]``.
+                       size: int = 64,
+                       clean: bool = False) -> np.ndarray:
+    """Render a (T, H, W, 3) uint8 RGB clip of ``MOTION_CLASSES[class_index]``
+    (``clean``: see :func:`render_motion_sample`).
     """
-    return render_motion_sample(class_index, rng, num_frames, size).video
+    return render_motion_sample(class_index, rng, num_frames, size,
+                                clean).video

@@ -208,9 +208,9 @@ class FeatureTaps:
             if 'bn_stats' in self._want and not channels_last:
                 flat = x.reshape(n, -1, x.shape[1], x[0, 0].numel())
                 flat = flat.transpose(1, 2).reshape(n, x.shape[1], -1)
+                var, mean = torch.var_mean(flat, dim=-1, correction=0)
                 capture.bn_stats.append(
-                    (flat.mean(-1), flat.var(-1, unbiased=False),
-                     module.running_mean, module.running_var))
+                    (mean, var, module.running_mean, module.running_var))
 
         return hook
 
