@@ -17,7 +17,7 @@ $(VENV)/.installed: setup.py
 setup: $(VENV)/.installed
 
 demo: setup
-	$(PY) tools/invert.py registry_configs/demo/leaps_random_x3d.py
+	$(PY) tools/invert.py registry_configs/demo/leaps_r3d.py
 
 test: setup
 	$(PY) -m pytest -q tests

@@ -15,7 +15,7 @@ def small_net() -> nn.Module:
     return nn.Sequential(nn.Conv3d(3, 4, 1), nn.BatchNorm3d(4))
 
 
-def test_runner_style_checkpoint_loads(tmp_path):
+def test_runner_style_checkpoint_loads(tmp_path, monkeypatch):
     source = small_net()
     path = tmp_path / 'epoch_1.pth'
     torch.save({'state_dict': source.state_dict(),
@@ -24,6 +24,8 @@ def test_runner_style_checkpoint_loads(tmp_path):
                 'message_hub': {'log_scalars': {'loss': HistoryBuffer()}}},
                path)
     target = small_net()
+    # as in a fresh process, before any HistoryBuffer registers its methods
+    monkeypatch.setattr(HistoryBuffer, '_statistics_methods', {})
     load_recognizer_checkpoint(target, str(path))
     assert torch.equal(target[0].weight, source[0].weight)
 

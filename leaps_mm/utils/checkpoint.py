@@ -19,7 +19,9 @@ def _history_buffer_getattr(owner: object, name: str) -> object:
     """Stands in for ``getattr`` while unpickling: a pickled ``HistoryBuffer``
     refers to its statistics methods as ``getattr(HistoryBuffer, 'mean')``;
     nothing else may be looked up."""
-    if owner is HistoryBuffer and name in HistoryBuffer._statistics_methods:
+    # the built-in statistics are registered only once a buffer is created
+    allowed = {'min', 'max', 'mean', 'current', *HistoryBuffer._statistics_methods}
+    if owner is HistoryBuffer and name in allowed:
         return getattr(owner, name)
     raise pickle.UnpicklingError(
         f'Refusing getattr({owner!r}, {name!r}) in a checkpoint.')
