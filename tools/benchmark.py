@@ -130,7 +130,7 @@ def run_isolated(args: List[str]) -> dict:
 def main(config, input_size, out, iters, batch_sizes, device, cfg_options,
          measure, batch) -> None:
     """Benchmark a LEAPS iteration against the forward+backward floor."""
-    from invert import parse_cfg_options
+    from leaps_mm.apis.cli_config import parse_cfg_options
     size = tuple(int(v) for v in input_size.split(','))
     if measure:  # a child process: one measurement, JSON on stdout
         click.echo(json.dumps(measure_once(

@@ -6,7 +6,7 @@
 import os
 import os.path as osp
 import sys
-from typing import Optional, Sequence, Tuple
+from typing import Optional, Tuple
 
 import click
 
@@ -14,40 +14,6 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')  # no busy-wait threads
 
 _CHECKPOINT_NONE = ('none', 'random')
-
-
-def parse_cfg_options(options: Sequence[str]) -> dict:
-    """``key=value`` pairs parsed like mmengine's ``--cfg-options``."""
-    from mmengine.config import DictAction
-    parsed = {}
-    for option in options:
-        if '=' not in option:
-            raise click.BadParameter(
-                f'{option!r} is not KEY=VALUE (e.g. leaps.loop.iters=100).',
-                param_hint='--cfg-options')
-        key, value = option.split('=', 1)
-        parsed[key] = DictAction._parse_iterable(value)
-    return parsed
-
-
-def load_config(config: str, cfg_options: dict):
-    from mmengine.config import Config
-    if not osp.isfile(config):
-        raise click.ClickException(f'Config file {config!r} does not exist.')
-    try:
-        cfg = Config.fromfile(config)
-    except Exception as error:  # syntax or base errors inside the config
-        raise click.ClickException(
-            f'Could not read config {config!r}: {type(error).__name__}: '
-            f'{error}') from error
-    for key in cfg_options:
-        head = key.split('.')[0]
-        if head not in cfg:
-            raise click.ClickException(
-                f'--cfg-options {key}: the config has no key {head!r}; '
-                f'top-level keys are {sorted(cfg.keys())}.')
-    cfg.merge_from_dict(cfg_options)
-    return cfg
 
 
 def apply_cli(cfg, checkpoint: Optional[str], verifier_checkpoint: Optional[str],
@@ -188,6 +154,7 @@ def main(config: str, checkpoint, verifier_checkpoint, stimulus, target,
     from leaps_mm.visualization.mlflow_hook import (MLflowUnavailableError,
                                                     resolve_tracking_uri)
 
+    from leaps_mm.apis.cli_config import load_config, parse_cfg_options
     cfg = load_config(config, parse_cfg_options(cfg_options))
     apply_cli(cfg, checkpoint, verifier_checkpoint, stimulus, target,
               ann_file, classes, work_dir, iters, batch_size, seed)

@@ -23,31 +23,10 @@ os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')  # no busy-wait threads
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 
-def parse_cfg_options(options: Sequence[str]) -> dict:
-    """``key=value`` pairs parsed like mmengine's ``--cfg-options``."""
-    from mmengine.config import DictAction
-    parsed = {}
-    for option in options:
-        if '=' not in option:
-            raise click.BadParameter(f'{option!r} is not KEY=VALUE.',
-                                     param_hint='--cfg-options')
-        key, value = option.split('=', 1)
-        parsed[key] = DictAction._parse_iterable(value)
-    return parsed
-
-
-def load_config(config: str, cfg_options: dict, work_dir: str | None):
-    from mmengine.config import Config
-    if not osp.isfile(config):
-        raise click.ClickException(f'Config file {config!r} does not exist.')
-    cfg = Config.fromfile(config)
-    for key in cfg_options:
-        head = key.split('.')[0]
-        if head not in cfg:
-            raise click.ClickException(
-                f'--cfg-options {key}: the config has no key {head!r}; '
-                f'top-level keys are {sorted(cfg.keys())}.')
-    cfg.merge_from_dict(cfg_options)
+def load_train_config(config: str, cfg_options: dict,
+                      work_dir: str | None):
+    from leaps_mm.apis.cli_config import load_config
+    cfg = load_config(config, cfg_options)
     if work_dir:
         cfg.work_dir = work_dir
     cfg.setdefault('work_dir', osp.join(
@@ -94,7 +73,8 @@ def main(config: str, work_dir: str | None, cfg_options: Sequence[str],
     """Train the demo recognizer of CONFIG (registry_configs/demo/train_*.py),
     report its held-out top-1 and export it."""
     import torch
-    cfg = load_config(config, parse_cfg_options(cfg_options), work_dir)
+    from leaps_mm.apis.cli_config import parse_cfg_options
+    cfg = load_train_config(config, parse_cfg_options(cfg_options), work_dir)
     torch.set_num_threads(int(cfg.get('num_threads', 2)))
 
     import leaps_mm  # noqa: F401  (patches mmaction, registers components)
