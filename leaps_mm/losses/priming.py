@@ -1,4 +1,5 @@
 """Eq. 1: model priming."""
+import functools
 from typing import Sequence, Union
 
 import torch
@@ -61,13 +62,19 @@ class PrimingLoss(LossTerm):
         self.layer_weights = layer_weights
         self.first_layer_multiplier = first_layer_multiplier
 
+    @functools.lru_cache(maxsize=4)
+    def _lambdas(self, num_layers: int) -> tuple:
+        """λ_l as Python floats, resolved once per layer count (not every
+        step)."""
+        lambdas = resolve_layer_weights(self.layer_weights, num_layers)
+        lambdas[0] *= self.first_layer_multiplier
+        return tuple(lambdas.tolist())
+
     def compute(self, state: InversionState) -> torch.Tensor:
         distance = DISTANCES[self.distance]
         names = list(state.stimulus_means)
-        lambdas = resolve_layer_weights(self.layer_weights, len(names))
-        lambdas[0] *= self.first_layer_multiplier
         total = 0.
-        for name, lam in zip(names, lambdas.tolist()):
+        for name, lam in zip(names, self._lambdas(len(names))):
             x_mean = state.means[name].float()
             v_mean = state.stimulus_means[name].float()
             total = total + lam * distance(x_mean, v_mean)
