@@ -23,6 +23,7 @@ CHECKPOINTS = osp.join(REPO, 'checkpoints', 'demo')
 MODELS_ = {
     'target': ('train_r3d.py', 'r3d.pth'),
     'verifier': ('train_x3d.py', 'x3d.pth'),
+    'judge': ('train_judge.py', 'judge_r2plus1d.pth'),
 }
 HELD_OUT_SEED = 31337  # used by no config (train 1, val 1001, test 2002)
 NUM_HELD_OUT = 64
@@ -175,9 +176,10 @@ def test_held_out_top1(name: str, held_out) -> None:
 
 
 def test_families() -> None:
-    """Target and verifier differ in family; the verifier has BatchNorm."""
+    """Three different architectures; the verifier has BatchNorm."""
     backbones = {n: type(trained(n).backbone).__name__ for n in MODELS_}
-    assert backbones == dict(target='ResNet3d', verifier='X3D')
+    assert backbones == dict(target='ResNet3d', verifier='X3D',
+                             judge='ResNet2Plus1d')
     assert any(isinstance(m, torch.nn.BatchNorm3d)
                for m in trained('verifier').modules())
 

@@ -1,12 +1,12 @@
 # The main job: LEAPS on the demo models trained on the procedural motion
 # dataset (tools/train.py registry_configs/demo/train_*.py): invert the
-# ResNet3d-18 target with the X3D verifier for every class with the shipped
-# stimuli (data/stimuli, 8 classes x 2). No judge yet: the demo judge did not
-# reach a usable accuracy (set `judge = dict(from_config=...)` and
-# `leaps.inverter.judge_checkpoint` once one exists).
+# ResNet3d-18 target with the X3D verifier, score with the R(2+1)D judge
+# (never used in the loss), for every class with the shipped stimuli
+# (data/stimuli, 8 classes x 2).
 _base_ = ['./train_r3d.py', '../_base_/leaps.py']
 
 verifier = dict(_delete_=True, from_config='train_x3d.py')
+judge = dict(from_config='train_judge.py')
 test_pipeline = [
     dict(type='PyAVInit'),
     dict(type='SampleFrames', clip_len=16, frame_interval=1, num_clips=1,
@@ -23,6 +23,7 @@ leaps = dict(
         target_checkpoint='checkpoints/demo/r3d.pth',
         verifier_checkpoint='checkpoints/demo/x3d.pth',
         verifier_input_size=None,
+        judge_checkpoint='checkpoints/demo/judge_r2plus1d.pth',
         jitter=4),
     loop=dict(iters=200, log_interval=20),
     stimuli=dict(ann_file='data/stimuli/stimuli.txt',
