@@ -12,6 +12,8 @@ from mmaction.registry import LOOPS as MMACTION_LOOPS
 from mmaction.registry import METRICS as MMACTION_METRICS
 from mmaction.registry import MODEL_WRAPPERS as MMACTION_MODEL_WRAPPERS
 from mmaction.registry import MODELS as MMACTION_MODELS
+from mmaction.registry import \
+    OPTIM_WRAPPER_CONSTRUCTORS as MMACTION_OPTIM_WRAPPER_CONSTRUCTORS
 from mmaction.registry import OPTIM_WRAPPERS as MMACTION_OPTIM_WRAPPERS
 from mmaction.registry import OPTIMIZERS as MMACTION_OPTIMIZERS
 from mmaction.registry import PARAM_SCHEDULERS as MMACTION_PARAM_SCHEDULERS
@@ -55,6 +57,9 @@ OPTIMIZERS = Registry('optimizer', parent=MMACTION_OPTIMIZERS,
                       scope='leaps_mm')
 OPTIM_WRAPPERS = Registry('optim_wrapper', parent=MMACTION_OPTIM_WRAPPERS,
                           scope='leaps_mm')
+OPTIM_WRAPPER_CONSTRUCTORS = Registry(
+    'optimizer wrapper constructor',
+    parent=MMACTION_OPTIM_WRAPPER_CONSTRUCTORS, scope='leaps_mm')
 PARAM_SCHEDULERS = Registry('parameter scheduler',
                             parent=MMACTION_PARAM_SCHEDULERS, scope='leaps_mm')
 WEIGHT_INITIALIZERS = Registry('weight initializer',
