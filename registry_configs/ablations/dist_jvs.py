@@ -1,11 +1,4 @@
 # Table 2: full LEAPS (eq. 4) with the priming distance of eq. 1 set to
-# JVS: 1 - JVS(a, b) (the paper's choice; same as full.py).
-_base_ = ['../demo/leaps_random_x3d.py']
-r = 0.1
-leaps = dict(inverter=dict(losses=[
-    dict(type='ClassificationLoss', weight=1.0),
-    dict(type='PrimingLoss', distance='jvs', layer_weights=1.0),
-    dict(type='TemporalCoherenceLoss', margin=1.0, normalize='mean', weight=r),
-    dict(type='FeatureDiversityLoss', weight=r),
-]))
+# JVS: 1 - JVS(a, b), the paper's choice, so it is exactly full.py.
+_base_ = ['./full.py']
 work_dir = 'work_dirs/ablations/dist_jvs'
