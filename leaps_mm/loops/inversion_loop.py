@@ -186,7 +186,6 @@ class InversionLoop(BaseLoop):
                 if len(failed) == len(indices):
                     break  # every job of the batch has failed
         bar.close()
-        final_terms = per_job
         scores = inverter.predict_scores()
         seconds = (time.perf_counter() - start) / len(indices)
         synth = inverter.to_uint8().numpy()
@@ -207,7 +206,7 @@ class InversionLoop(BaseLoop):
                 stimulus=samples[j].metainfo.get('filename'),
                 iterations=self.iters, seconds=round(seconds, 3),
                 seed=self.seed + index,
-                final_losses={k: float(v[j]) for k, v in final_terms.items()},
+                final_losses={k: float(v[j]) for k, v in per_job.items()},
                 history=history[j])
             for net, prob in scores.items():
                 record[f'{net}_pred'] = int(prob[j].argmax())
