@@ -1,6 +1,6 @@
-# Table 2: full LEAPS (eq. 4) with the priming distance of eq. 1 set to
-# cos: 1 - cosine similarity.
-_base_ = ['../demo/leaps_random_x3d.py']
+# Table 2, on the trained demo models: full LEAPS (eq. 4, full.py) with the
+# priming distance of eq. 1 set to cos: 1 - cosine similarity.
+_base_ = ['./full.py']
 r = 0.1
 leaps = dict(inverter=dict(losses=[
     dict(type='ClassificationLoss', weight=1.0),
