@@ -73,12 +73,12 @@ def test_adam_lowers_the_loss_and_raises_the_target_probability(inverter):
     before_scores = inverter.predict_scores()
     with torch.no_grad():
         before = {k: v.item() for k, v in inverter(mode='loss').items()}
-    optimizer = torch.optim.Adam([inverter.video], lr=0.1)
+    optimizer = torch.optim.Adam(inverter.parameterization.parameters(), lr=0.1)
     for _ in range(30):
         optimizer.zero_grad()
         total(inverter(mode='loss')).backward()
         optimizer.step()
-        inverter.clip_()
+        inverter.after_step()
     after_scores = inverter.predict_scores()
     with torch.no_grad():
         after = {k: v.item() for k, v in inverter(mode='loss').items()}
@@ -99,7 +99,7 @@ def test_adam_lowers_the_loss_and_raises_the_target_probability(inverter):
 def test_only_x_star_is_trained(inverter):
     inverter.reset(torch.tensor([0, 4]), stimulus(2))
     trainable = [n for n, p in inverter.named_parameters() if p.requires_grad]
-    assert trainable == ['video']
+    assert trainable == ['parameterization.latent']
     inverter.train()
     assert inverter.training
     for net in (inverter.target, inverter.verifier):
@@ -107,25 +107,27 @@ def test_only_x_star_is_trained(inverter):
     bns = [m for m in inverter.modules() if isinstance(m, _BatchNorm)]
     running = [(m.running_mean.clone(), m.running_var.clone()) for m in bns]
     total(inverter(mode='loss')).backward()
-    assert inverter.video.grad is not None
-    assert inverter.video.grad.abs().sum() > 0
+    latent = inverter.parameterization.latent
+    assert latent.grad is not None
+    assert latent.grad.abs().sum() > 0
     for net in (inverter.target, inverter.verifier):
         assert all(p.grad is None for p in net.parameters())
     # eval mode: BatchNorm statistics never move
     for m, (mean, var) in zip(bns, running):
         assert torch.equal(m.running_mean, mean)
         assert torch.equal(m.running_var, var)
-    inverter.video.grad = None
+    latent.grad = None
 
 
 def losses_and_grad(inverter, targets, stim, video):
     inverter.reset(targets, stim)
+    latent = inverter.parameterization.latent
     with torch.no_grad():
-        inverter.video.copy_(video)
+        latent.copy_(video)
     terms = inverter(mode='loss')
     total(terms).backward()
-    grad = inverter.video.grad.clone()
-    inverter.video.grad = None
+    grad = latent.grad.clone()
+    latent.grad = None
     return {k: v.detach() for k, v in terms.items()}, grad
 
 
@@ -180,8 +182,8 @@ def test_clipping_keeps_x_star_in_the_valid_range(inverter):
     assert video.min() == pytest.approx(low)
     assert video.max() == pytest.approx(high)
     with torch.no_grad():
-        inverter.video.mul_(10)
-    inverter.clip_()
+        inverter.parameterization.latent.mul_(10)
+    inverter.after_step()
     video = inverter.video.detach()
     assert video.min() == pytest.approx(low)
     assert video.max() == pytest.approx(high)
@@ -191,8 +193,9 @@ def test_clipping_keeps_x_star_in_the_valid_range(inverter):
 
 def test_clipping_can_be_switched_off():
     inverter = make_inverter(losses=[dict(type='ClassificationLoss')],
-                             verifier=None, clip_to_valid_range=False,
-                             init_std=5.0)
+                             verifier=None, parameterization=dict(
+                                 type='PixelVideo', value_range=None,
+                                 init_std=5.0))
     inverter.reset(torch.tensor([0]), None)
     assert inverter.video.abs().max() > 5
 
@@ -208,7 +211,7 @@ def test_judge_only_scores_and_never_enters_the_loss():
     judged.reset(torch.tensor([1]), stimulus(1))
     total(judged(mode='loss')).backward()
     assert not calls
-    assert judged.video.grad is not None
+    assert judged.parameterization.latent.grad is not None
     assert all(p.grad is None for p in judged.judge.parameters())
     scores = judged.predict_scores()
     assert calls == [1]

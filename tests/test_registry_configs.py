@@ -129,7 +129,7 @@ def test_config_builds_and_inverts_two_steps(path):
     tapped = inverter.target_taps.modules
     assert len(inverter.stimulus_means) == len(tapped), name
     start = inverter.video.detach().clone()
-    optimizer = torch.optim.Adam([inverter.video], lr=0.2)
+    optimizer = torch.optim.Adam(inverter.parameterization.parameters(), lr=0.2)
     for _ in range(2):
         optimizer.zero_grad()
         losses = inverter(mode='loss')
@@ -140,9 +140,9 @@ def test_config_builds_and_inverts_two_steps(path):
             assert torch.isfinite(value).all(), (name, key, value)
         assert losses['loss_coh'].item() > 0, f'{name}: no time axis'
         sum(v.sum() for v in losses.values()).backward()
-        assert torch.isfinite(inverter.video.grad).all()
+        assert torch.isfinite(inverter.parameterization.latent.grad).all()
         optimizer.step()
-        inverter.clip_()
+        inverter.after_step()
     assert inverter.video.shape == (1, 3) + INPUT_SIZE
     assert not torch.equal(inverter.video.detach(), start)
 

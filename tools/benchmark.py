@@ -71,7 +71,8 @@ def measure_once(config: str, input_size: tuple, mode: str, batch: int,
     targets = torch.zeros(batch, dtype=torch.long)
     stimulus = torch.randn((batch, 3) + input_size)
     inverter.reset(targets, stimulus, generator=generator)
-    optimizer = torch.optim.Adam([inverter.video], lr=0.2)
+    latents = list(inverter.parameterization.parameters())
+    optimizer = torch.optim.Adam(latents, lr=0.2)
     cuda = device.startswith('cuda')
     sync = torch.cuda.synchronize if cuda else (lambda: None)
 
@@ -84,14 +85,15 @@ def measure_once(config: str, input_size: tuple, mode: str, batch: int,
             total = total + recognizer_logits(
                 inverter.verifier, inverter._to_verifier(video)).sum()
         total.backward()
-        video.grad = None
+        for latent in latents:
+            latent.grad = None
 
     def leaps_step() -> None:
         optimizer.zero_grad(set_to_none=True)
         loss, _ = inverter.parse_losses(inverter(mode='loss'))
         loss.backward()
         optimizer.step()
-        inverter.clip_()
+        inverter.after_step()
 
     if cuda:
         torch.cuda.reset_peak_memory_stats()

@@ -123,10 +123,10 @@ class InversionLoop(BaseLoop):
         return finished, {key: [values[j] for j in todo]
                           for key, values in data_batch.items()}
 
-    def _build_optimisation(self, video: torch.nn.Parameter):
+    def _build_optimisation(self, params: List[torch.nn.Parameter]):
         cfg = dict(self.optim_wrapper_cfg)
         optimizer = OPTIMIZERS.build(dict(cfg.pop('optimizer'),
-                                          params=[video]))
+                                          params=params))
         wrapper = OPTIM_WRAPPERS.build(dict(cfg, optimizer=optimizer))
         scheduler_cfg = dict(self.param_scheduler_cfg, by_epoch=False)
         scheduler_cfg.setdefault('T_max', self.iters)
@@ -152,7 +152,8 @@ class InversionLoop(BaseLoop):
         start = time.perf_counter()
         inverter.reset(targets, stimulus, generator=noise)
         inverter.train()
-        optim_wrapper, scheduler = self._build_optimisation(inverter.video)
+        optim_wrapper, scheduler = self._build_optimisation(
+            list(inverter.parameterization.parameters()))
 
         names = [dataset.class_name(int(t)) for t in targets]
         ids = self._job_ids(samples)
@@ -166,7 +167,7 @@ class InversionLoop(BaseLoop):
             loss, _ = inverter.parse_losses(terms)
             optim_wrapper.update_params(loss)
             scheduler.step()
-            inverter.clip_()
+            inverter.after_step()
             if (step + 1) % self.log_interval == 0 or step + 1 == self.iters:
                 lr = optim_wrapper.get_lr()['lr'][0]
                 per_job = {k: v.detach().float().cpu() for k, v in terms.items()}

@@ -86,13 +86,14 @@ class LEAPSInverter(BaseModel):
         target_input_size / verifier_input_size / judge_input_size: fixed
             input sizes; x* is
             interpolated to them when set.
-        init_std: std of the Gaussian noise x* starts from, in normalised
-            space.
-        clip_to_valid_range: after every step, clamp x* to the values that
-            map back to pixels in [0, 255].
-        jitter: maximal random roll in pixels along H and W, per step.
-        flip: random horizontal flip per step (off by default: it swaps the
-            meaning of direction-sensitive classes).
+        parameterization: config of the :class:`VideoParameterization`
+            that makes x* from its trainable latents (default
+            ``PixelVideo``: Gaussian noise in the normalised space, clamped
+            to the image of [0, 255] after every step, as in the paper).
+        transforms: configs of random differentiable
+            :class:`VideoTransform` s applied to x* in this order every step
+            before the networks see it (the objective's input priors see the
+            transformed video too).
         autocast: ``'bf16'`` or ``'fp16'`` runs the networks' forward passes
             under ``torch.autocast`` (bf16 works on CPUs; mmengine's
             ``AmpOptimWrapper`` needs CUDA); x* and the loss stay fp32.
@@ -111,10 +112,8 @@ class LEAPSInverter(BaseModel):
                  judge: Optional[dict] = None,
                  judge_checkpoint: Optional[str] = None,
                  judge_input_size: Optional[Size3d] = None,
-                 init_std: float = 1.0,
-                 clip_to_valid_range: bool = True,
-                 jitter: int = 0,
-                 flip: bool = False,
+                 parameterization: Optional[dict] = None,
+                 transforms: Sequence[dict] = (),
                  autocast: Optional[str] = None,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
@@ -136,10 +135,10 @@ class LEAPSInverter(BaseModel):
         self.judge = (build_frozen_recognizer(judge, judge_checkpoint)
                       if judge is not None else None)
         self.judge_input_size = judge_input_size
-        self.init_std = init_std
-        self.clip_to_valid_range = clip_to_valid_range
-        self.jitter = jitter
-        self.flip = flip
+        self.parameterization = MODELS.build(
+            parameterization or dict(type='PixelVideo'))
+        self.transforms = nn.ModuleList(MODELS.build(t) for t in transforms)
+        self.generators: List[torch.Generator] = []
         if autocast not in (None, 'bf16', 'fp16'):
             raise ValueError(f"autocast must be None, 'bf16' or 'fp16', got "
                              f'{autocast!r}.')
@@ -170,6 +169,7 @@ class LEAPSInverter(BaseModel):
         mean, std = pixel_normalizer(self.target)
         self.register_buffer('pixel_mean', mean, persistent=False)
         self.register_buffer('pixel_std', std, persistent=False)
+        self.parameterization.bind(mean, std)
         if self.verifier is not None:
             v_mean, v_std = pixel_normalizer(self.verifier)
             self.register_buffer('verifier_mean', v_mean, persistent=False)
@@ -178,7 +178,6 @@ class LEAPSInverter(BaseModel):
             j_mean, j_std = pixel_normalizer(self.judge)
             self.register_buffer('judge_mean', j_mean, persistent=False)
             self.register_buffer('judge_std', j_std, persistent=False)
-        self.video = nn.Parameter(torch.zeros(0))
         self.register_buffer('targets', torch.zeros(0, dtype=torch.long),
                              persistent=False)
         self.stimulus_means: Dict[str, torch.Tensor] = {}
@@ -195,24 +194,23 @@ class LEAPSInverter(BaseModel):
     # --- per job ----------------------------------------------------------
     def reset(self, targets: torch.Tensor, stimulus: Optional[torch.Tensor],
               generator: Optional[Sequence[torch.Generator]] = None) -> None:
-        """Start a new batch of jobs: fresh noise x*, new targets, and the
-        stimulus' layer means computed once, without gradients.
+        """Start a new batch of jobs: fresh latents of x*, new targets, and
+        the stimulus' layer means computed once, without gradients.
 
         Args:
             targets: class indices ``(N,)``.
             stimulus: normalised stimulus videos ``(N, C, T, H, W)`` or None
                 (needed when a priming term is configured).
-            generator: one generator per job for its initial noise, so a
-                job starts the same alone or in any batch.
+            generator: one generator per job, for its initial latents and
+                then its random transforms, so a job runs the same alone or
+                in any batch (default: generators seeded 0..N-1).
         """
         device = self.pixel_mean.device
         n = targets.shape[0]
-        shape = (self.pixel_mean.shape[0], ) + self.input_size
-        generators = generator if generator is not None else [None] * n
-        noise = torch.stack([torch.randn(shape, generator=g)
-                             for g in generators])
-        self.video = nn.Parameter(noise.to(device) * self.init_std)
-        self.clip_()
+        self.generators = (list(generator) if generator is not None else
+                           [torch.Generator().manual_seed(j) for j in range(n)])
+        shape = (n, self.pixel_mean.shape[0]) + self.input_size
+        self.parameterization.reset(shape, self.generators, stimulus)
         self.targets = targets.to(device)
         self.stimulus_means = {}
         if 'means' in self.requires:
@@ -227,21 +225,37 @@ class LEAPSInverter(BaseModel):
                 k: v.detach() for k, v in captured.means.items()}
 
     @torch.no_grad()
-    def clip_(self) -> None:
-        """Clamp x* to the normalised image of the pixel range [0, 255]."""
-        if self.clip_to_valid_range:
-            low = (0 - self.pixel_mean) / self.pixel_std
-            high = (255 - self.pixel_mean) / self.pixel_std
-            self.video.data = torch.maximum(torch.minimum(self.video, high),
-                                            low)
+    def after_step(self) -> None:
+        """Call after every optimiser step (projects x* back to the valid
+        range where the parameterisation asks for it)."""
+        self.parameterization.project_()
+
+    @property
+    def video(self) -> torch.Tensor:
+        """x* now, normalised ``(N, C, T, H, W)`` (differentiable)."""
+        return self.parameterization()
+
+    def job_state(self) -> dict:
+        """What continues the current batch exactly after :meth:`reset`
+        with the same jobs: the latents (job axis first) and every job's
+        generator state."""
+        return dict(parameterization={
+            k: v.detach().cpu().clone()
+            for k, v in self.parameterization.state_dict().items()},
+            generators=[g.get_state() for g in self.generators])
+
+    def load_job_state(self, state: dict) -> None:
+        """Restore :meth:`job_state` into a batch just :meth:`reset` with
+        the same jobs (in place: an optimiser built on the latents keeps
+        them)."""
+        self.parameterization.load_state_dict(state['parameterization'])
+        for generator, saved in zip(self.generators, state['generators']):
+            generator.set_state(saved)
 
     # --- the objective ----------------------------------------------------
     def _augment(self, video: torch.Tensor) -> torch.Tensor:
-        if self.jitter:
-            dy, dx = torch.randint(-self.jitter, self.jitter + 1, (2, )).tolist()
-            video = torch.roll(video, shifts=(dy, dx), dims=(3, 4))
-        if self.flip and torch.rand(()) < 0.5:
-            video = video.flip(4)
+        for transform in self.transforms:
+            video = transform(video, self.generators)
         return video
 
     def _autocast(self):
@@ -272,7 +286,7 @@ class LEAPSInverter(BaseModel):
         if mode != 'loss':
             raise ValueError(f"LEAPSInverter supports mode 'loss' or "
                              f"'predict', got {mode!r}.")
-        n = self.video.shape[0]
+        n = self.targets.shape[0]
         video = self._augment(self.video)
         fed = resize_video(video, self.target_input_size)
         want = self.requires & {'means', 'temporal'}
@@ -294,7 +308,7 @@ class LEAPSInverter(BaseModel):
 
     @torch.no_grad()
     def predict_scores(self) -> Dict[str, torch.Tensor]:
-        video = self.video.detach()
+        video = self.video
         scores = {'model': recognizer_logits(
             self.target, resize_video(video, self.target_input_size)).softmax(-1)}
         if self.verifier is not None:

@@ -19,10 +19,11 @@ leaps = dict(
         input_size=(8, 224, 224),  # x*: 8 x 224^2, noise in normalised space
         target_input_size=None,  # set for fixed-size models
         verifier_input_size=None,
-        init_std=1.0,
-        clip_to_valid_range=True,
-        jitter=0,
-        flip=False,
+        # x* = Gaussian noise in the normalised space, clamped to the image of
+        # [0, 255] after every step; no random transforms (the paper's set-up)
+        parameterization=dict(type='PixelVideo', init_std=1.0,
+                              colour='rgb', value_range='clip'),
+        transforms=[],
         autocast=None,  # 'bf16' (CPU or GPU) or 'fp16' (GPU)
         target_checkpoint=None,
         verifier_checkpoint=None,

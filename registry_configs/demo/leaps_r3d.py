@@ -24,7 +24,7 @@ leaps = dict(
         verifier_checkpoint='checkpoints/demo/x3d.pth',
         verifier_input_size=None,
         judge_checkpoint='checkpoints/demo/judge_r2plus1d.pth',
-        jitter=4),
+        transforms=[dict(type='RandomRoll', max_shift=4)]),
     loop=dict(iters=200, log_interval=20),
     stimuli=dict(ann_file='data/stimuli/stimuli.txt',
                  data_prefix=dict(video='data/stimuli')),

@@ -1,0 +1,88 @@
+"""Random spatial transforms: roll, scale, rotation, horizontal flip."""
+import math
+from typing import Sequence
+
+import torch
+import torch.nn.functional as F
+
+from leaps_mm.registry import MODELS
+from .base import Generators, VideoTransform, coin, randint, uniform
+
+
+def affine_warp(video: torch.Tensor, theta: torch.Tensor) -> torch.Tensor:
+    """Warp every frame of job ``j`` by the affine map ``theta[j]`` ``(N, 2,
+    3)`` (normalised coordinates), reflecting at the borders."""
+    n, c, t, h, w = video.shape
+    grid = F.affine_grid(theta.to(video), [n, c * t, h, w],
+                         align_corners=False)
+    warped = F.grid_sample(video.reshape(n, c * t, h, w), grid,
+                           mode='bilinear', padding_mode='reflection',
+                           align_corners=False)
+    return warped.reshape(n, c, t, h, w)
+
+
+@MODELS.register_module()
+class RandomRoll(VideoTransform):
+    """Circular shift of every frame by up to ``max_shift`` pixels along H and
+    W (the lucid-style jitter)."""
+
+    def __init__(self, max_shift: int = 4) -> None:
+        super().__init__()
+        self.max_shift = int(max_shift)
+
+    def forward(self, video: torch.Tensor,
+                generators: Generators) -> torch.Tensor:
+        dy = randint(generators, -self.max_shift, self.max_shift).tolist()
+        dx = randint(generators, -self.max_shift, self.max_shift).tolist()
+        return torch.stack([torch.roll(v, shifts=(y, x), dims=(2, 3))
+                            for v, y, x in zip(video, dy, dx)])
+
+
+@MODELS.register_module()
+class RandomScale(VideoTransform):
+    """Zoom by a factor drawn from ``scale = (low, high)`` about the centre."""
+
+    def __init__(self, scale: Sequence[float] = (0.9, 1.1)) -> None:
+        super().__init__()
+        self.scale = tuple(float(s) for s in scale)
+
+    def forward(self, video: torch.Tensor,
+                generators: Generators) -> torch.Tensor:
+        factor = uniform(generators, *self.scale)
+        theta = torch.zeros(len(factor), 2, 3)
+        theta[:, 0, 0] = theta[:, 1, 1] = 1 / factor
+        return affine_warp(video, theta)
+
+
+@MODELS.register_module()
+class RandomRotation(VideoTransform):
+    """Rotate every frame by an angle drawn from ``[-degrees, degrees]``."""
+
+    def __init__(self, degrees: float = 5.0) -> None:
+        super().__init__()
+        self.degrees = float(degrees)
+
+    def forward(self, video: torch.Tensor,
+                generators: Generators) -> torch.Tensor:
+        angle = uniform(generators, -self.degrees, self.degrees) * math.pi / 180
+        cos, sin = angle.cos(), angle.sin()
+        theta = torch.zeros(len(angle), 2, 3)
+        theta[:, 0, 0], theta[:, 0, 1] = cos, -sin
+        theta[:, 1, 0], theta[:, 1, 1] = sin, cos
+        return affine_warp(video, theta)
+
+
+@MODELS.register_module()
+class RandomHorizontalFlip(VideoTransform):
+    """Mirror left-right with probability ``p``. Opt-in only: it turns
+    'move left' into 'move right' and swaps rotation directions."""
+
+    def __init__(self, p: float = 0.5) -> None:
+        super().__init__()
+        self.p = float(p)
+
+    def forward(self, video: torch.Tensor,
+                generators: Generators) -> torch.Tensor:
+        flip = coin(generators, self.p).to(video.device)
+        return torch.where(flip[:, None, None, None, None], video.flip(4),
+                           video)
