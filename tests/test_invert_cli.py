@@ -161,3 +161,14 @@ def test_a_locked_work_dir_is_refused(tmp_path):
             '--target', 'expand', '--work-dir', str(work_dir), *FAST])
     assert result.exit_code != 0
     assert 'Another tools/invert.py is running' in result.output
+
+
+def test_a_stimulus_that_is_not_a_video_is_a_clear_error(tmp_path):
+    fake = tmp_path / 'clip.mp4'
+    fake.write_text('not a video\n' * 40)
+    result = CliRunner().invoke(main, [
+        DEMO_CONFIG, '--stimulus', str(fake), '--target', 'expand',
+        '--work-dir', str(tmp_path / 'run'), *FAST])
+    assert result.exit_code == 1, result.output
+    assert f"cannot read '{fake}' as a video" in result.output
+    assert 'ffmpeg -i' in result.output and 'Traceback' not in result.output

@@ -7,10 +7,13 @@ from mmaction.datasets import VideoDataset
 from mmengine.registry import DefaultScope
 
 from leaps_mm.registry import DATASETS
+from leaps_mm.visualization.video_io import VideoReadError
 
-# Decoders that need packages leaps_mm does not install; PyAV decodes instead.
-_DECODERS = {'DecordInit': 'PyAVInit', 'DecordDecode': 'PyAVDecode',
-             'OpenCVInit': 'PyAVInit', 'OpenCVDecode': 'PyAVDecode'}
+# Every decoder becomes leaps_mm's PyAV decoding (clear errors, frame counts
+# of mkv/webm, grayscale to RGB; see video_transforms.py).
+_DECODERS = {f'{lib}{step}': f'StimulusVideo{step}'
+             for lib in ('Decord', 'OpenCV', 'PyAV')
+             for step in ('Init', 'Decode')}
 _MULTI_CROPS = ('ThreeCrop', 'TenCrop')
 _META_KEYS = ('filename', 'sample_idx', 'img_shape')
 
@@ -20,8 +23,9 @@ KINETICS400_CLASSES = osp.join(osp.dirname(osp.dirname(__file__)), 'data',
 
 def stimulus_pipeline(test_pipeline: Sequence[dict]) -> List[dict]:
     """A recognizer's test pipeline made to give one clip per stimulus:
-    PyAV decoding, ``num_clips=1``, a centre crop instead of multi-crops, and
-    the file name kept in the metainfo."""
+    PyAV decoding (:class:`StimulusVideoInit`/``Decode``), ``num_clips=1``,
+    a centre crop instead of multi-crops, and the file name kept in the
+    metainfo."""
     pipeline = []
     for step in test_pipeline:
         step = dict(step)
@@ -139,6 +143,22 @@ class StimulusDataset(VideoDataset):
                     f'Stimulus video {job["filename"]!r} does not exist.')
             job['label'] = resolve_class(job['label'], self.class_names)
         return jobs
+
+    def prepare_data(self, idx: int):
+        """The pipeline's output for job ``idx``; any failure while reading
+        or transforming its stimulus is a :class:`VideoReadError` naming
+        the file."""
+        try:
+            return super().prepare_data(idx)
+        except VideoReadError:
+            raise
+        except Exception as error:
+            name = self.get_data_info(idx).get('filename')
+            raise VideoReadError(
+                f'Stimulus {name!r} could not be prepared for the model '
+                f'({type(error).__name__}: {str(error).strip()[:300]}); check '
+                'that it is a readable video and that the test pipeline '
+                'fits it.') from error
 
     def class_name(self, index: int) -> str:
         return (self.class_names[index]

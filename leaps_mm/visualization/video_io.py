@@ -20,6 +20,9 @@ from leaps_mm.utils.fileio import atomic_path
 
 __all__ = [
     'VideoReadError',
+    'count_frames',
+    'iter_frames',
+    'open_video',
     'read_video',
     'write_gif',
     'write_mp4',
@@ -212,28 +215,82 @@ def write_strip(path: str | os.PathLike,
             f.write(buf.tobytes())
 
 
+_READ_ADVICE = ('give a video file FFmpeg can decode, or re-encode it, e.g. '
+                '`ffmpeg -i IN -c:v libx264 -pix_fmt yuv420p OUT.mp4`')
+
+
+def open_video(path: str | os.PathLike) -> 'av.container.InputContainer':
+    """Open ``path`` for decoding its first video stream; raise
+    :class:`VideoReadError` naming the file and what to do when it is
+    missing, not a regular file, not a media file or has no video stream.
+    The caller closes the returned container."""
+    name = os.fspath(path)
+    if not os.path.exists(name):
+        raise VideoReadError(f'video file not found: {name!r}; check the path')
+    if not os.path.isfile(name):
+        raise VideoReadError(f'not a regular file: {name!r}; give a video file')
+    try:
+        container = av.open(name, mode='r')
+    except Exception as exc:  # FFmpeg, OS and PyAV errors of every kind
+        raise VideoReadError(
+            f'cannot read {name!r} as a video ({_reason(exc)}); '
+            f'{_READ_ADVICE}') from exc
+    if not container.streams.video:
+        container.close()
+        raise VideoReadError(f'no video stream in {name!r} (audio or data '
+                             f'only?); {_READ_ADVICE}')
+    return container
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0][:300]
+
+
+def count_frames(container: 'av.container.InputContainer') -> int:
+    """Frames in the first video stream: the container's count, or, where
+    the container keeps none (mkv, webm, raw streams), the number of
+    non-empty packets (demuxed, not decoded). The container is rewound."""
+    stream = container.streams.video[0]
+    if stream.frames > 0:
+        return int(stream.frames)
+    try:
+        count = sum(1 for packet in container.demux(stream) if packet.size)
+    except Exception as exc:
+        raise VideoReadError(
+            f'cannot read {container.name!r} as a video ({_reason(exc)}); '
+            f'{_READ_ADVICE}') from exc
+    container.seek(0)
+    return count
+
+
+def iter_frames(container: 'av.container.InputContainer',
+                limit: int | None = None) -> Iterator[np.ndarray]:
+    """Decode the first video stream as (H, W, 3) uint8 RGB frames (any
+    pixel format: grayscale, palette, alpha and 4:4:4 become RGB), at most
+    ``limit``; a decoding failure is a :class:`VideoReadError`."""
+    name = container.name
+    count = 0
+    try:
+        for frame in container.decode(container.streams.video[0]):
+            if limit is not None and count >= limit:
+                return
+            yield frame.to_ndarray(format='rgb24')
+            count += 1
+    except VideoReadError:
+        raise
+    except Exception as exc:  # damaged data inside the stream
+        raise VideoReadError(
+            f'video {name!r} is damaged: decoding failed after {count} '
+            f'frames ({_reason(exc)}); {_READ_ADVICE}') from exc
+
+
 def read_video(path: str | os.PathLike) -> np.ndarray:
     """Decode every frame of the first video stream as (T, H, W, 3) uint8
     RGB; raise :class:`VideoReadError` naming the file on any failure."""
     name = os.fspath(path)
-    if not os.path.exists(name):
-        raise VideoReadError(f'video file not found: {name!r}')
-    if not os.path.isfile(name):
-        raise VideoReadError(f'not a regular file: {name!r}')
-    try:
-        with av.open(name, mode='r') as container:
-            if not container.streams.video:
-                raise VideoReadError(f'no video stream in {name!r}')
-            stream = container.streams.video[0]
-            frames = [
-                frame.to_ndarray(format='rgb24')
-                for frame in container.decode(stream)
-            ]
-    except VideoReadError:
-        raise
-    except (av.FFmpegError, OSError, ValueError) as exc:
-        raise VideoReadError(
-            f'cannot read {name!r} as a video: {exc}') from exc
+    with open_video(name) as container:
+        frames = list(iter_frames(container))
     if not frames:
-        raise VideoReadError(f'video {name!r} has zero frames')
+        raise VideoReadError(f'video {name!r} has zero frames; {_READ_ADVICE}')
     return np.stack(frames)
