@@ -5,8 +5,10 @@
 # (data/stimuli, 8 classes x 2).
 _base_ = ['./train_r3d.py', '../_base_/leaps.py']
 
-verifier = dict(_delete_=True, from_config='train_x3d.py')
-judge = dict(from_config='train_judge.py')
+# {{ fileDirname }}: this folder, so configs inheriting this one from
+# anywhere find the verifier's and judge's configs
+verifier = dict(_delete_=True, from_config='{{ fileDirname }}/train_x3d.py')
+judge = dict(from_config='{{ fileDirname }}/train_judge.py')
 test_pipeline = [
     dict(type='PyAVInit'),
     dict(type='SampleFrames', clip_len=16, frame_interval=1, num_clips=1,

@@ -1,0 +1,121 @@
+"""Random differentiable transforms of x*: what each does, per-job draws."""
+import math
+
+import pytest
+import torch
+from mmengine.registry import DefaultScope
+
+from leaps_mm.registry import MODELS
+from leaps_mm.transforms.base import randint
+
+ALL = [dict(type='RandomRoll', max_shift=3),
+       dict(type='RandomScale', scale=(0.8, 1.2)),
+       dict(type='RandomRotation', degrees=10),
+       dict(type='RandomGaussianBlur', sigma=(0.5, 1.5), p=0.5),
+       dict(type='RandomTemporalShift', max_shift=2),
+       dict(type='RandomHorizontalFlip', p=0.5),
+       dict(type='RandomTimeReversal', p=0.5)]
+
+
+def build(cfg):
+    with DefaultScope.overwrite_default_scope('leaps_mm'):
+        return MODELS.build(cfg)
+
+
+def generators(*seeds):
+    return [torch.Generator().manual_seed(s) for s in seeds]
+
+
+def video(n=2, t=6, size=16, seed=0):
+    return torch.randn(n, 3, t, size, size,
+                       generator=torch.Generator().manual_seed(seed))
+
+
+@pytest.mark.parametrize('cfg', ALL, ids=lambda c: c['type'])
+def test_a_job_is_transformed_the_same_alone_and_in_a_batch(cfg):
+    transform = build(cfg)
+    x = video(3).requires_grad_()
+    for _ in range(4):  # several steps: the generators advance per job
+        batch = transform(x, generators(10, 11, 12))
+        alone = transform(x[1:2], generators(11))
+        assert batch.shape == x.shape
+        assert torch.allclose(batch[1:2], alone, atol=1e-6)
+    batch.sum().backward()
+    assert x.grad is not None and x.grad.abs().sum() > 0
+
+
+def test_roll_shifts_each_job_by_its_own_draw():
+    x = video(2)
+    out = build(dict(type='RandomRoll', max_shift=3))(x, generators(1, 2))
+    for j, seed in enumerate((1, 2)):
+        g = generators(seed)
+        dy, dx = randint(g, -3, 3).item(), randint(g, -3, 3).item()
+        assert torch.equal(out[j], torch.roll(x[j], (dy, dx), dims=(2, 3)))
+
+
+def test_identity_settings_change_nothing():
+    x = video(2)
+    for cfg in (dict(type='RandomScale', scale=(1.0, 1.0)),
+                dict(type='RandomRotation', degrees=0),
+                dict(type='RandomGaussianBlur', sigma=(0.5, 1.0), p=0.0),
+                dict(type='RandomTemporalShift', max_shift=0),
+                dict(type='RandomHorizontalFlip', p=0.0),
+                dict(type='RandomTimeReversal', p=0.0)):
+        out = build(cfg)(x, generators(0, 1))
+        assert torch.allclose(out, x, atol=1e-5), cfg['type']
+
+
+def test_rotation_turns_counterclockwise_by_the_drawn_angle():
+    # a bright dot right of centre moves up (smaller row) for a positive angle
+    x = torch.zeros(1, 1, 1, 33, 33)
+    x[..., 16, 26] = 1.0
+    rotation = build(dict(type='RandomRotation', degrees=90))
+    g = generators(0)
+    angle = (torch.rand((), generator=generators(0)[0]) * 180 - 90).item()
+    out = rotation(x, g)[0, 0, 0]
+    row, col = divmod(int(out.argmax()), 33)
+    rad = math.radians(angle)
+    # grid_sample maps output to input: the dot lands at R(-angle) in image
+    # coordinates (y down), i.e. counterclockwise on screen for angle > 0
+    exp_col = 16 + 10 * math.cos(rad)
+    exp_row = 16 - 10 * math.sin(rad)
+    assert abs(col - exp_col) <= 1.5 and abs(row - exp_row) <= 1.5, (
+        angle, row, col)
+
+
+def test_scale_above_one_zooms_in():
+    x = torch.zeros(1, 1, 1, 33, 33)
+    x[..., 16, 24] = 1.0  # 8 px right of centre
+    out = build(dict(type='RandomScale', scale=(2.0, 2.0)))(x, generators(0))
+    row, col = divmod(int(out[0, 0, 0].argmax()), 33)
+    assert row == 16 and abs(col - 32) <= 1  # 16 px right of centre
+
+
+def test_blur_keeps_constants_and_removes_fine_detail():
+    blur = build(dict(type='RandomGaussianBlur', sigma=(1.0, 1.0), p=1.0))
+    flat = torch.full((1, 3, 2, 16, 16), 0.7)
+    assert torch.allclose(blur(flat, generators(0)), flat, atol=1e-6)
+    checker = (torch.arange(16)[:, None] + torch.arange(16)[None]) % 2
+    x = checker.float().expand(1, 3, 2, 16, 16)
+    out = blur(x, generators(0))
+    assert out.std() < 0.1 * x.std()
+    assert out.mean().item() == pytest.approx(x.mean().item(), abs=0.02)
+
+
+def test_temporal_shift_repeats_the_edge_frame_without_wrapping():
+    x = torch.arange(6.0).reshape(1, 1, 6, 1, 1).expand(2, 1, 6, 2, 2)
+    shift = build(dict(type='RandomTemporalShift', max_shift=2))
+    g = generators(3, 4)
+    draws = [randint(generators(s), -2, 2).item() for s in (3, 4)]
+    out = shift(x, g)
+    for j, k in enumerate(draws):
+        expected = (torch.arange(6) - k).clamp(0, 5).float()
+        assert torch.equal(out[j, 0, :, 0, 0], expected), k
+
+
+def test_flip_and_reversal_do_what_they_say_when_drawn():
+    x = video(1)
+    assert torch.equal(build(dict(type='RandomHorizontalFlip', p=1.0))(
+        x, generators(0)), x.flip(4))
+    assert torch.equal(build(dict(type='RandomTimeReversal', p=1.0))(
+        x, generators(0)), x.flip(2))
