@@ -80,3 +80,40 @@ def test_getattr_is_limited_to_history_buffer_statistics(tmp_path):
                path)
     with pytest.raises(CheckpointError, match='sneaky.pth'):
         load_recognizer_checkpoint(small_net(), str(path))
+
+
+def test_trust_checkpoint_opts_out_of_the_safe_loader(tmp_path, monkeypatch):
+    """The refusal points at --trust-checkpoint; with it, the file is plain
+    pickle: its code runs (here: harmlessly, in a temporary folder)."""
+    from leaps_mm.utils.checkpoint import load_checkpoint_file
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / 'evil.pth'
+    torch.save({'state_dict': {}, 'payload': _Exploit()}, path)
+    with pytest.raises(CheckpointError, match='--trust-checkpoint'):
+        load_checkpoint_file(str(path))
+    assert not (tmp_path / 'PWNED_BY_CHECKPOINT').exists()
+    checkpoint = load_checkpoint_file(str(path), trust=True)
+    assert checkpoint['state_dict'] == {}
+    assert (tmp_path / 'PWNED_BY_CHECKPOINT').exists()
+    assert 'TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD' not in os.environ  # restored
+
+
+class _Headed(nn.Module):
+    def __init__(self, num_classes: int) -> None:
+        super().__init__()
+        self.cls_head = nn.Module()
+        self.cls_head.fc_cls = nn.Linear(4, num_classes)
+
+
+def test_other_class_count_names_both_counts(tmp_path):
+    path = tmp_path / 'k400.pth'
+    torch.save({'state_dict': _Headed(400).state_dict(),
+                'meta': {'dataset_meta': {
+                    'classes': [f'class {i}' for i in range(400)]}}}, path)
+    with pytest.raises(CheckpointError) as info:
+        load_recognizer_checkpoint(_Headed(8), str(path))
+    message = str(info.value)
+    assert 'k400.pth' in message
+    assert ('cls_head.fc_cls.weight has 400 classes (400 names in its meta), '
+            'the configured model 8') in message
+    assert 'model.cls_head.num_classes=400' in message

@@ -172,3 +172,53 @@ def test_a_stimulus_that_is_not_a_video_is_a_clear_error(tmp_path):
     assert result.exit_code == 1, result.output
     assert f"cannot read '{fake}' as a video" in result.output
     assert 'ffmpeg -i' in result.output and 'Traceback' not in result.output
+
+
+def test_unknown_registry_type_names_the_registry_and_close_names(tmp_path):
+    result = CliRunner().invoke(main, [
+        DEMO_CONFIG, '--stimulus', osp.join(STIMULI, 'expand', '0.mp4'),
+        '--target', 'expand', '--work-dir', str(tmp_path), *FAST,
+        '--cfg-options', 'model.backbone.type=X3DD'])
+    assert result.exit_code == 1, result.output
+    assert ("Unknown type 'X3DD' (config key model.backbone.type): it is not "
+            'in the mmaction::model registry. Closest registered names: X3D'
+            ) in result.output
+    assert 'Traceback' not in result.output
+
+
+def test_label_file_with_another_class_count_is_refused(tmp_path):
+    classes = tmp_path / 'three.txt'
+    classes.write_text('a\nb\nc\n')
+    demo_r3d = osp.join(REPO, 'registry_configs', 'demo', 'leaps_r3d.py')
+    result = CliRunner().invoke(main, [
+        demo_r3d, '--classes', str(classes), '--stimulus',
+        osp.join(STIMULI, 'expand', '0.mp4'), '--target', '0',
+        '--work-dir', str(tmp_path / 'run'), '--no-mlflow'])
+    assert result.exit_code == 1, result.output
+    assert 'The target has 8 classes' in result.output
+    assert 'checkpoints/demo/r3d.pth' in result.output
+    assert f'label file {classes} lists 3' in result.output
+    assert not (tmp_path / 'run' / '00000_a').exists()
+
+
+def test_trust_checkpoint_flag_warns_and_loads_with_pickle(tmp_path):
+    import torch
+    marker = str(tmp_path / 'ran_pickled_code')
+
+    class Payload:
+        def __reduce__(self):
+            return (os.mkdir, (marker,))
+
+    evil = tmp_path / 'evil.pth'
+    torch.save({'state_dict': {}, 'x': Payload()}, evil)
+    args = [DEMO_CONFIG, '--checkpoint', str(evil), '--stimulus',
+            osp.join(STIMULI, 'expand', '0.mp4'), '--target', 'expand',
+            '--work-dir', str(tmp_path / 'run'), *FAST]
+    refused = CliRunner().invoke(main, args)
+    assert refused.exit_code == 1 and '--trust-checkpoint' in refused.output
+    assert not (tmp_path / 'ran_pickled_code').exists()
+    trusted = CliRunner().invoke(main, args + ['--trust-checkpoint'])
+    assert trusted.exit_code == 1  # loaded, then: the keys do not fit
+    assert 'without the safety check' in trusted.output
+    assert (tmp_path / 'ran_pickled_code').is_dir()
+    assert 'does not fit' in trusted.output and 'missing' in trusted.output

@@ -5,6 +5,7 @@
 """
 import os
 import os.path as osp
+import re
 import sys
 from typing import Optional, Tuple
 
@@ -139,12 +140,16 @@ def init_distributed(launcher: str) -> None:
 @click.option('--no-mlflow', is_flag=True, help='Do not track in MLflow.')
 @click.option('--resume', is_flag=True, help='Skip jobs whose folder in the '
               'work dir already holds result.json.')
+@click.option('--trust-checkpoint', is_flag=True, help='Load checkpoints with '
+              'plain pickle instead of the safe loader: runs any code in '
+              'them. Only for files from a source you trust.')
 @click.option('--launcher', type=click.Choice(['none', 'pytorch', 'slurm']),
               default='none', show_default=True,
               help='Job launcher for multi-process sweeps.')
 def main(config: str, checkpoint, verifier_checkpoint, stimulus, target,
          ann_file, classes, work_dir, iters, batch_size, seed, cfg_options,
-         tracking_uri, experiment, no_mlflow, resume, launcher) -> None:
+         tracking_uri, experiment, no_mlflow, resume, trust_checkpoint,
+         launcher) -> None:
     """Synthesize what an MMAction2 recognizer learned for each target class
     (LEAPS). CONFIG is an inversion config from registry_configs/."""
     import leaps_mm  # noqa: F401  registers leaps_mm and MMAction2 modules
@@ -154,26 +159,45 @@ def main(config: str, checkpoint, verifier_checkpoint, stimulus, target,
     from leaps_mm.visualization.mlflow_hook import (MLflowUnavailableError,
                                                     resolve_tracking_uri)
 
-    from leaps_mm.apis.cli_config import load_config, parse_cfg_options
+    from leaps_mm.apis.cli_config import (explain_unknown_type, load_config,
+                                          parse_cfg_options)
     cfg = load_config(config, parse_cfg_options(cfg_options))
+    if trust_checkpoint:
+        click.echo('Warning: --trust-checkpoint: checkpoints are unpickled '
+                   'without the safety check; any code in them runs.',
+                   err=True)
     apply_cli(cfg, checkpoint, verifier_checkpoint, stimulus, target,
               ann_file, classes, work_dir, iters, batch_size, seed)
     apply_tracking(cfg, tracking_uri, experiment, no_mlflow)
     if resume:
         cfg.leaps.loop.resume = True
     check_work_dir(cfg.work_dir)
-    runner_cfg = build_runner_config(cfg)
+    try:
+        runner_cfg = build_runner_config(cfg)
+    except (FileNotFoundError, ValueError, KeyError) as error:
+        raise click.ClickException(str(error).strip('"\'')) from error
     runner_cfg.launcher = launcher
     if launcher != 'none':
         init_distributed(launcher)
         runner_cfg.model_wrapper_cfg = dict(type='IndependentJobsWrapper')
-    lock = lock_work_dir(cfg.work_dir)  # noqa: F841  held until exit
+    lock = lock_work_dir(cfg.work_dir)  # held until the sweep ends
+    from leaps_mm.utils.checkpoint import trust_checkpoints
+    trust_checkpoints(trust_checkpoint)  # for this sweep only
     try:
         runner = Runner.from_cfg(runner_cfg)
         metrics = runner.test()
     except (FileNotFoundError, ValueError, KeyError, TypeError,
             MLflowUnavailableError) as error:
-        raise click.ClickException(str(error).strip('"\'')) from error
+        message = str(error).strip('"\'')
+        if 'Original Traceback' in message:  # raised in a DataLoader worker
+            message = re.sub(r'^[\w.]+: ', '',
+                             message.strip().splitlines()[-1])
+        raise click.ClickException(
+            explain_unknown_type(message, cfg) or message) from error
+    finally:
+        trust_checkpoints(False)
+        if lock is not None:  # released now, not when the traceback dies
+            lock.close()
     from mmengine.dist import is_main_process
     if not is_main_process():
         return

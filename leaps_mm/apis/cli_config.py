@@ -1,7 +1,9 @@
 """Loading a config for the command-line tools, with one clear message for
 each thing that can be wrong in it."""
+import difflib
 import os.path as osp
-from typing import Sequence
+import re
+from typing import Any, List, Optional, Sequence
 
 import click
 from mmengine.config import Config, DictAction
@@ -40,3 +42,63 @@ def load_config(config: str, cfg_options: dict) -> Config:
                 f'top-level keys are {sorted(cfg.keys())}.')
     cfg.merge_from_dict(cfg_options)
     return cfg
+
+
+_UNKNOWN_TYPE = re.compile(r"(\S+) is not in the (?:(\w+)::)?(.+?) registry")
+
+
+def _registered_names(kind: str) -> List[str]:
+    """Every name registered for ``kind`` ('model', 'transform', ...) in any
+    scope: the whole tree of mmengine's root registry of that kind."""
+    from leaps_mm import registry as leaps_registries
+    roots = []
+    for value in vars(leaps_registries).values():
+        if getattr(value, 'name', None) == kind and hasattr(value, 'children'):
+            root = value
+            while root.parent is not None:
+                root = root.parent
+            roots.append(root)
+    names, stack = set(), roots
+    while stack:
+        current = stack.pop()
+        names.update(current.module_dict)
+        stack.extend(current.children.values())
+    return sorted(names)
+
+
+def _type_keys(cfg: Any, name: str, prefix: str = '') -> List[str]:
+    """Config keys whose ``type`` is ``name`` (``model.backbone.type``)."""
+    found = []
+    items = (cfg.items() if isinstance(cfg, dict) else
+             enumerate(cfg) if isinstance(cfg, (list, tuple)) else ())
+    for key, value in items:
+        path = f'{prefix}{key}'
+        if key == 'type' and value == name:
+            found.append(path)
+        elif isinstance(value, (dict, list, tuple)):
+            found += _type_keys(value, name, path + '.')
+    return found
+
+
+def explain_unknown_type(message: str, cfg: Any = None) -> Optional[str]:
+    """mmengine's "X is not in the scope::kind registry" as one message with
+    the config key, the registry and the closest registered names; None for
+    any other message."""
+    match = _UNKNOWN_TYPE.search(message)
+    if not match:
+        return None
+    name, scope, kind = match.groups()
+    name = name.strip('`\'"')
+    names = _registered_names(kind)
+    lower = {n.lower(): n for n in names}  # case-insensitive: 'adamw'
+    close = [lower[n] for n in difflib.get_close_matches(
+        name.lower(), list(lower), n=5, cutoff=0.6)]
+    keys = _type_keys(cfg.to_dict() if hasattr(cfg, 'to_dict') else cfg,
+                      name) if cfg is not None else []
+    where = f' (config key {", ".join(keys)})' if keys else ''
+    registry = f'{scope}::{kind}' if scope else kind
+    hint = (f' Closest registered names: {", ".join(close)}.' if close else
+            f' No registered name is close ({len(names)} are registered).')
+    return (f'Unknown type {name!r}{where}: it is not in the {registry} '
+            f'registry.{hint} Fix the spelling, or import the module that '
+            'registers it (custom_imports).')

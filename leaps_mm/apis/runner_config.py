@@ -15,6 +15,7 @@ from typing import Optional
 from mmengine.config import Config
 
 from leaps_mm.datasets import KINETICS400_CLASSES
+from leaps_mm.datasets.stimulus_dataset import read_class_names
 from leaps_mm.visualization import mlflow_hook  # noqa: F401  (registers it)
 
 _TRAINING_KEYS = ('train_dataloader', 'val_dataloader', 'train_cfg', 'val_cfg',
@@ -37,6 +38,42 @@ def resolve_network(spec: Optional[dict], config_file: str) -> Optional[dict]:
     return Config.fromfile(path).model.to_dict()
 
 
+def check_class_counts(cfg: Config, classes) -> None:
+    """Refuse a label file whose number of names differs from the number of
+    classes of the target, verifier or judge (``cls_head.num_classes``,
+    which a loaded checkpoint must match), naming the files and counts.
+    A label file that does not exist is left to the dataset's error."""
+    if isinstance(classes, str):
+        if not osp.isfile(classes):
+            return
+        source = f'label file {classes}'
+    elif classes:
+        source = 'the class list leaps.classes'
+    else:
+        return
+    count = len(read_class_names(classes))
+    leaps = cfg.leaps.inverter
+    for net, model in (('target', cfg.model),
+                       ('verifier', resolve_network(cfg.get('verifier'),
+                                                    cfg.filename)),
+                       ('judge', resolve_network(cfg.get('judge'),
+                                                 cfg.filename))):
+        head = (model or {}).get('cls_head') or {}
+        num = head.get('num_classes')
+        if not isinstance(num, int) or num == count:
+            continue
+        key = 'model' if net == 'target' else net
+        checkpoint = leaps.get(f'{net}_checkpoint')
+        weights = (f', checkpoint {checkpoint}' if checkpoint else
+                   ', random weights')
+        raise ValueError(
+            f'The {net} has {num} classes ({key}.cls_head.num_classes in '
+            f'{cfg.filename}{weights}) but the {source} lists {count}. Give '
+            'the label file of the dataset the model was trained on '
+            '(--classes FILE or leaps.classes), or a model for these '
+            'classes.')
+
+
 def build_runner_config(cfg: Config) -> Config:
     """Return a Runner config: ``model`` a ``LEAPSInverter``, ``test_cfg`` the
     ``InversionLoop``, ``test_dataloader`` the ``StimulusDataset`` and, unless
@@ -51,6 +88,7 @@ def build_runner_config(cfg: Config) -> Config:
                          'invert; LEAPS settings go in `leaps.inverter`.')
     classes = leaps.get('classes')
     classes = _CLASS_LISTS.get(classes, classes)
+    check_class_counts(cfg, classes)
     pipeline = cfg.get('test_pipeline') or cfg.test_dataloader.dataset.pipeline
 
     out = Config(cfg.to_dict(), filename=cfg.filename)

@@ -1,12 +1,14 @@
 """Safe loading of OpenMMLab checkpoints into recognizers."""
 import collections
 import contextlib
+import logging
+import os
 import pickle
-from typing import Iterator
+from typing import Iterator, Optional
 
 import numpy as np
 import torch
-from mmengine.logging import HistoryBuffer
+from mmengine.logging import HistoryBuffer, print_log
 from mmengine.runner import CheckpointLoader
 from torch import nn
 
@@ -49,33 +51,105 @@ def safe_unpickling() -> Iterator[None]:
         yield
 
 
-def load_state_dict_from(path_or_url: str) -> dict:
-    """Read a checkpoint (local path, or an http(s) URL cached by torch.hub)
-    without executing arbitrary pickled code; return its state dict."""
+_TRUST = {'all': False}
+
+
+def trust_checkpoints(enabled: bool = True) -> None:
+    """Opt this process out of the safe loader (``--trust-checkpoint``):
+    checkpoints are then unpickled with plain ``pickle``, which runs any code
+    they hold. Only for files from a source you trust."""
+    _TRUST['all'] = bool(enabled)
+
+
+@contextlib.contextmanager
+def trusted_unpickling() -> Iterator[None]:
+    """``torch.load`` with ``weights_only=False`` (torch's own switch,
+    ``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD``), for mmengine's loaders that call
+    ``torch.load`` without the argument."""
+    keys = ('TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD', 'TORCH_FORCE_WEIGHTS_ONLY_LOAD')
+    saved = {key: os.environ.pop(key, None) for key in keys}
+    os.environ[keys[0]] = '1'
     try:
-        with safe_unpickling():
+        yield
+    finally:
+        for key, value in saved.items():
+            os.environ.pop(key, None)
+            if value is not None:
+                os.environ[key] = value
+
+
+def load_checkpoint_file(path_or_url: str,
+                         trust: Optional[bool] = None) -> dict:
+    """The whole checkpoint (``state_dict``, ``meta``, ...) at a local path
+    or an http(s) URL (cached by torch.hub). Safe unpickling unless
+    ``trust`` (default: :func:`trust_checkpoints`'s setting)."""
+    trust = _TRUST['all'] if trust is None else trust
+    if trust:
+        print_log(f'Loading checkpoint {path_or_url!r} without the safety '
+                  'check (--trust-checkpoint): any code pickled in it runs '
+                  'with your permissions.', logger='current',
+                  level=logging.WARNING)
+    try:
+        with trusted_unpickling() if trust else safe_unpickling():
             checkpoint = CheckpointLoader.load_checkpoint(
                 path_or_url, map_location='cpu')
     except FileNotFoundError as error:
         raise CheckpointError(f'Checkpoint {path_or_url!r} does not exist: '
                               'check the path.') from error
     except Exception as error:  # torch raises many kinds for bad files
+        unsafe = '' if trust else (
+            ' If it is an unusual but trusted file, --trust-checkpoint loads '
+            'it with plain pickle (runs any code in it).')
         raise CheckpointError(
             f'Could not read checkpoint {path_or_url!r}: '
             f'{type(error).__name__}: {str(error).splitlines()[0]}. Is it a '
-            'complete PyTorch checkpoint from a trusted source?') from error
-    state = checkpoint.get('state_dict', checkpoint) if isinstance(
-        checkpoint, dict) else None
+            f'complete PyTorch checkpoint from a trusted source?{unsafe}'
+        ) from error
+    if not isinstance(checkpoint, dict):
+        raise CheckpointError(f'{path_or_url!r} holds no state dict.')
+    return checkpoint
+
+
+def load_state_dict_from(path_or_url: str,
+                         trust: Optional[bool] = None) -> dict:
+    """Read a checkpoint (see :func:`load_checkpoint_file`); return its
+    state dict without a ``module.`` prefix."""
+    return state_dict_of(load_checkpoint_file(path_or_url, trust),
+                         path_or_url)
+
+
+def state_dict_of(checkpoint: dict, path_or_url: str) -> dict:
+    """A loaded checkpoint's state dict, without a ``module.`` prefix."""
+    state = checkpoint.get('state_dict', checkpoint)
     if not isinstance(state, dict):
         raise CheckpointError(f'{path_or_url!r} holds no state dict.')
     return {k[len('module.'):] if k.startswith('module.') else k: v
             for k, v in state.items()}
 
 
+def _class_count_hint(checkpoint: dict, state: dict, own: dict) -> str:
+    """When the classification layers differ in their number of classes:
+    a sentence saying both counts (and the checkpoint's class names)."""
+    heads = [k for k in set(state) & set(own)
+             if k.endswith('fc_cls.weight') and hasattr(state[k], 'shape')
+             and state[k].shape[:1] != own[k].shape[:1]]
+    if not heads:
+        return ''
+    key = heads[0]
+    meta = checkpoint.get('meta') if isinstance(checkpoint, dict) else None
+    names = ((meta or {}).get('dataset_meta') or {}).get('classes') or []
+    listed = f' ({len(names)} names in its meta)' if names else ''
+    return (f' Its head {key} has {state[key].shape[0]} classes{listed}, the '
+            f'configured model {own[key].shape[0]}: set '
+            f'model.cls_head.num_classes={state[key].shape[0]} (and a label '
+            'file with as many names), or give a checkpoint for these classes.')
+
+
 def load_recognizer_checkpoint(model: nn.Module, path_or_url: str) -> None:
     """Load weights into ``model``; any missing key, unexpected key or shape
     mismatch is an error that lists them."""
-    state = load_state_dict_from(path_or_url)
+    checkpoint = load_checkpoint_file(path_or_url)
+    state = state_dict_of(checkpoint, path_or_url)
     own = model.state_dict()
     missing = sorted(set(own) - set(state))
     unexpected = sorted(set(state) - set(own))
@@ -95,5 +169,6 @@ def load_recognizer_checkpoint(model: nn.Module, path_or_url: str) -> None:
         raise CheckpointError(
             f'Checkpoint {path_or_url!r} does not fit {type(model).__name__}: '
             + '; '.join(p for p in parts if p) +
-            '. Is it for the architecture in the config?')
+            '. Is it for the architecture in the config?'
+            + _class_count_hint(checkpoint, state, own))
     model.load_state_dict(state)
