@@ -1,0 +1,18 @@
+# Paper Table 2 on the trained demo models (demo/leaps_r3d.py): full LEAPS
+# with the priming distance of eq. 1 set to l2, l1, cos or JVS; top-1 of the
+# inverted model (m), the verifier (v) and the judge (j).
+#
+#     python tools/tables.py registry_configs/tables/table2_demo.py
+#
+# Reduced budget: 200 Adam steps per video (the paper: 2000 at 8x224^2), the
+# 16 shipped stimuli at 16x64^2; 4 rows of full LEAPS, ~3 min each on 2 CPU
+# cores.
+title = 'Table 2 on the demo models: priming distance'
+layout = 'table2'
+iters = 200
+rows = [
+    dict(name='l2', config='registry_configs/ablations/dist_l2.py'),
+    dict(name='l1', config='registry_configs/ablations/dist_l1.py'),
+    dict(name='cos', config='registry_configs/ablations/dist_cos.py'),
+    dict(name='JVS', config='registry_configs/ablations/dist_jvs.py'),
+]
