@@ -1,6 +1,6 @@
 # Table 3, row "LEAPS L_prim + R_feat", on the trained demo models:
 # L_CE + L_prim + r R_feat (r = 0.1).
-_base_ = ['../_base_/demo_leaps_r3d.py']
+_base_ = ['../demo/leaps_r3d.py']
 r = 0.1
 leaps = dict(inverter=dict(losses=[
     dict(type='ClassificationLoss', weight=1.0),

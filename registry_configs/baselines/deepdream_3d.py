@@ -4,7 +4,7 @@
 # l2 priors on the input. Weights (x* lives in the normalised space, noise
 # init std 1, so TV ~ 3 and l2 ~ 1 at the start): CE 1.0, TV 0.1, l2 0.01.
 # The stimuli only set the target class; they do not enter the loss.
-_base_ = ['../_base_/demo_leaps_r3d.py']
+_base_ = ['../demo/leaps_r3d.py']
 leaps = dict(inverter=dict(losses=[
     dict(type='ClassificationLoss', weight=1.0),
     dict(type='TotalVariationLoss', weight=0.1),
