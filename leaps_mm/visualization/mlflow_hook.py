@@ -15,10 +15,13 @@ cannot mix up runs.
 Local files come first: every job folder is complete before anything is
 sent. A store that cannot be reached fails the sweep in ``before_run``,
 before any optimisation, with :class:`MLflowUnavailableError`; a failure
-later only warns and switches tracking off for the rest of the sweep.
+later only warns and switches tracking off for the rest of the sweep; a
+later ``--resume`` back-fills the jobs it missed (a job folder's
+``tracked.json`` names its child run once it is logged).
 """
 from __future__ import annotations
 
+import json
 import logging
 import os
 import os.path as osp
@@ -39,6 +42,7 @@ from mmengine.hooks import Hook
 from mmengine.logging import print_log
 
 from leaps_mm.registry import HOOKS
+from leaps_mm.utils.fileio import write_json
 from .video_io import read_video, write_gif
 
 if TYPE_CHECKING:
@@ -52,6 +56,8 @@ METRICS_PER_BATCH = 1000  # MAX_METRICS_PER_BATCH
 JOB_ARTIFACTS = ('synth.gif', 'synth.mp4', 'strip.png', 'stimulus.gif',
                  'result.json')
 NO_CHECKPOINT = 'none (random init)'
+# in a job folder: the child run that tracks the job (written once logged)
+TRACKED_FILE = 'tracked.json'
 
 
 class MLflowUnavailableError(RuntimeError):
@@ -293,6 +299,46 @@ class MLflowTrackingHook(Hook):
         self.client = client
         return experiment_id, run_id
 
+    def before_test_epoch(self, runner) -> None:
+        """With ``--resume`` (rank 0): back-fill the tracking of finished
+        jobs that have no child run in this store (no ``tracked.json`` naming
+        it: the store failed, or tracking was off, when they ran)."""
+        if (self.client is None or not is_main_process()
+                or not getattr(runner.test_loop, 'resume', False)):
+            return
+        fps = getattr(runner.test_loop, 'fps', 8)
+        logged = []
+        for name in sorted(os.listdir(runner.work_dir)):
+            folder = osp.join(runner.work_dir, name)
+            if (not re.fullmatch(r'\d{5,}_\w+', name) or self._tracked(folder)
+                    or not osp.isfile(osp.join(folder, 'result.json'))):
+                continue
+            with open(osp.join(folder, 'result.json')) as file:
+                record = json.load(file)
+            gif = osp.join(folder, 'stimulus.gif')
+            if record.get('stimulus') and not osp.isfile(gif):
+                try:
+                    write_stimulus_gif(record['stimulus'], gif, fps)
+                except Exception:  # optional, as in after_test_iter
+                    pass
+            self._safely(f'back-filling job {name}',
+                         lambda client: self._log_job(client, record, folder))
+            if self.client is None:
+                return
+            logged.append(name)
+        if logged:
+            print_log(f'MLflow: back-filled {len(logged)} finished job(s) '
+                      f'without a child run: {", ".join(logged)}',
+                      logger='current', level=logging.WARNING)
+
+    def _tracked(self, folder: str) -> bool:
+        """Whether ``folder``'s job has a child run in this store."""
+        try:
+            with open(osp.join(folder, TRACKED_FILE)) as file:
+                return json.load(file).get('tracking_uri') == self.uri
+        except (OSError, ValueError, AttributeError):
+            return False
+
     def after_test_iter(self, runner, batch_idx: int,
                         data_batch: Optional[dict] = None,
                         outputs: Optional[Sequence[dict]] = None) -> None:
@@ -381,3 +427,6 @@ class MLflowTrackingHook(Hook):
             if osp.isfile(path):
                 client.log_artifact(run_id, path)
         client.set_terminated(run_id, 'FINISHED')
+        write_json(osp.join(folder, TRACKED_FILE),
+                   dict(tracking_uri=self.uri, run_id=run_id,
+                        parent_run_id=self.parent_run_id))
