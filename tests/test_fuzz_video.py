@@ -58,9 +58,9 @@ dataset = StimulusDataset(stimuli=[dict(filename=p, label=0) for p in paths],
                           pipeline=PIPELINE)
 print('ready', flush=True)
 for i, path in enumerate(paths):
-    print('RESULT', json.dumps(dict(path=path, read=outcome(lambda: read_video(path)),
-                                    dataset=outcome(lambda: dataset[i]))),
-          flush=True)
+    result = dict(path=path, read=outcome(lambda: read_video(path)),
+                  dataset=outcome(lambda: dataset[i]))
+    print('RESULT', json.dumps(result), flush=True)
 '''
 
 
@@ -110,9 +110,9 @@ def corpus(folder: Path) -> List[str]:
     for k, length in enumerate((0, 1, 16, 512, 4096, 65536)):
         files[f'random{k}'] = rng.integers(0, 256, length,
                                            dtype=np.uint8).tobytes()
-    files['ftyp_noise'] = (b'\x00\x00\x00\x20ftypisom\x00\x00\x02\x00isomiso2'
-                           b'avc1mp41' + rng.integers(0, 256, 3000,
-                                                      dtype=np.uint8).tobytes())
+    noise = rng.integers(0, 256, 3000, dtype=np.uint8).tobytes()
+    files['ftyp_noise'] = (b'\x00\x00\x00\x20ftypisom\x00\x00\x02\x00'
+                           b'isomiso2avc1mp41' + noise)
     files['ebml_noise'] = (bytes.fromhex('1A45DFA3') + rng.integers(
         0, 256, 3000, dtype=np.uint8).tobytes())
     files['gif_noise'] = b'GIF89a' + rng.integers(0, 256, 2000,
@@ -167,4 +167,5 @@ def test_broken_videos_give_the_clear_error_never_a_hang_or_crash(tmp_path):
     # the dataset decodes only up to the clip's last frame, so only damage
     # after it may pass there and not in read_video; tiny files fail both
     assert all(r['dataset'] == 'VideoReadError' for r in results
-               if r['read'] == 'VideoReadError' and osp.getsize(r['path']) < 50)
+               if r['read'] == 'VideoReadError'
+               and osp.getsize(r['path']) < 50)

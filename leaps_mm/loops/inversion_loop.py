@@ -16,6 +16,8 @@ from leaps_mm.registry import (LOOPS, OPTIM_WRAPPERS, OPTIMIZERS,
                                PARAM_SCHEDULERS)
 from leaps_mm.utils.fileio import write_json
 from leaps_mm.visualization import write_job_outputs
+from .interruption import (StopSignals, SweepInterrupted, load_partial,
+                           remove_partial, save_partial)
 
 
 def job_id(sample_idx: int, class_name: str) -> str:
@@ -45,11 +47,17 @@ class InversionLoop(BaseLoop):
         fps: frame rate of the written videos.
         seed: base seed of x*'s initial noise.
         resume: skip jobs whose folder already holds ``result.json`` (their
-            records still count in the metrics).
+            records still count in the metrics) and continue an interrupted
+            batch from its jobs' ``partial.pt``.
 
     A job whose loss turns NaN or Inf (checked at log steps) is reported as
     failed: ``failed.json`` names the iteration and the term, no other file is
     written, and the sweep goes on.
+
+    SIGTERM or Ctrl-C stops the sweep at the next step boundary: the running
+    batch is saved (``<job>/partial.pt``, see :mod:`.interruption`), hooks
+    with an ``on_interrupt(runner)`` method are told (the MLflow parent run
+    becomes KILLED) and :class:`SweepInterrupted` is raised.
     """
 
     def __init__(self,
@@ -77,6 +85,7 @@ class InversionLoop(BaseLoop):
         self.fps = fps
         self.seed = seed
         self.resume = resume
+        self._stop = StopSignals()  # entered (handlers installed) in run()
 
     @property
     def inverter(self):
@@ -84,9 +93,25 @@ class InversionLoop(BaseLoop):
         return model.module if is_model_wrapper(model) else model
 
     def run(self) -> dict:
+        with StopSignals() as self._stop:
+            try:
+                return self._run()
+            except SweepInterrupted:
+                for hook in self.runner.hooks:
+                    if hasattr(hook, 'on_interrupt'):
+                        hook.on_interrupt(self.runner)
+                raise
+
+    def _check_stop(self, message: str = 'before the next batch') -> None:
+        if self._stop.requested is not None:
+            raise SweepInterrupted(self._stop.requested,
+                                   f'Interrupted {message}.')
+
+    def _run(self) -> dict:
         self.runner.call_hook('before_test')
         self.runner.call_hook('before_test_epoch')
         for batch_idx, data_batch in enumerate(self.dataloader):
+            self._check_stop()
             self.runner.call_hook('before_test_iter', batch_idx=batch_idx,
                                   data_batch=data_batch)
             finished, data_batch = self._split_finished(data_batch)
@@ -158,10 +183,32 @@ class InversionLoop(BaseLoop):
         names = [dataset.class_name(int(t)) for t in targets]
         ids = self._job_ids(samples)
         failed: Dict[int, dict] = {}
-        bar = tqdm(range(self.iters), desc=', '.join(ids)[:40], unit='it',
-                   dynamic_ncols=True, leave=False)
         history: List[List[dict]] = [[] for _ in indices]
+        folders = [osp.join(self.runner.work_dir, i) for i in ids]
+        first_step = 0
+        saved = load_partial(folders, ids, self.iters) if self.resume else None
+        if saved is not None:  # an interrupted batch continues
+            inverter.load_job_state(saved['inverter'])
+            optim_wrapper.load_state_dict(saved['optimizer'])
+            scheduler.load_state_dict(saved['scheduler'])
+            first_step, history = saved['step'], saved['history']
+            failed = saved['failed']
+            start -= saved['seconds']
+            self.runner.logger.warning(
+                f'Continuing {", ".join(ids)} from step {first_step}.')
+        bar = tqdm(range(first_step, self.iters), initial=first_step,
+                   total=self.iters, desc=', '.join(ids)[:40], unit='it',
+                   dynamic_ncols=True, leave=False)
         for step in bar:
+            if self._stop.requested is not None:
+                save_partial(folders, ids, step, self.iters,
+                             inverter.job_state(), optim_wrapper.state_dict(),
+                             scheduler.state_dict(), history, failed,
+                             time.perf_counter() - start)
+                bar.close()
+                self._check_stop(
+                    f'at step {step}/{self.iters} of {", ".join(ids)}; '
+                    f'their state is in <job>/partial.pt')
             with optim_wrapper.optim_context(inverter):
                 terms = inverter(mode='loss')
             loss, _ = inverter.parse_losses(terms)
@@ -200,6 +247,7 @@ class InversionLoop(BaseLoop):
                     f': {failed[j]["term"]} is {failed[j]["value"]}.')
                 write_json(osp.join(self.runner.work_dir, ids[j],
                                     'failed.json'), failed[j])
+                remove_partial(folders[j])
                 continue
             record = dict(
                 job_id=ids[j], sample_idx=index, target=target,
@@ -220,5 +268,6 @@ class InversionLoop(BaseLoop):
             write_job_outputs(osp.join(self.runner.work_dir, ids[j]),
                               synth[j], stimulus_frames[j], record,
                               fps=self.fps)
+            remove_partial(folders[j])
             records.append(record)
         return records

@@ -66,7 +66,8 @@ def trusted_unpickling() -> Iterator[None]:
     """``torch.load`` with ``weights_only=False`` (torch's own switch,
     ``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD``), for mmengine's loaders that call
     ``torch.load`` without the argument."""
-    keys = ('TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD', 'TORCH_FORCE_WEIGHTS_ONLY_LOAD')
+    keys = ('TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD',
+            'TORCH_FORCE_WEIGHTS_ONLY_LOAD')
     saved = {key: os.environ.pop(key, None) for key in keys}
     os.environ[keys[0]] = '1'
     try:
@@ -142,7 +143,8 @@ def _class_count_hint(checkpoint: dict, state: dict, own: dict) -> str:
     return (f' Its head {key} has {state[key].shape[0]} classes{listed}, the '
             f'configured model {own[key].shape[0]}: set '
             f'model.cls_head.num_classes={state[key].shape[0]} (and a label '
-            'file with as many names), or give a checkpoint for these classes.')
+            'file with as many names), or give a checkpoint for these '
+            'classes.')
 
 
 def load_recognizer_checkpoint(model: nn.Module, path_or_url: str) -> None:

@@ -40,3 +40,10 @@ def write_json(path: 'str | os.PathLike', data: Any) -> None:
 def write_npy(path: 'str | os.PathLike', array: np.ndarray) -> None:
     with atomic_path(path) as tmp, open(tmp, 'wb') as file:
         np.save(file, array)
+
+
+def write_torch(path: 'str | os.PathLike', obj: Any) -> None:
+    """``torch.save`` of ``obj`` (tensors and plain data), atomically."""
+    import torch
+    with atomic_path(path) as tmp:
+        torch.save(obj, tmp)

@@ -228,7 +228,8 @@ def open_video(path: str | os.PathLike) -> 'av.container.InputContainer':
     if not os.path.exists(name):
         raise VideoReadError(f'video file not found: {name!r}; check the path')
     if not os.path.isfile(name):
-        raise VideoReadError(f'not a regular file: {name!r}; give a video file')
+        raise VideoReadError(
+            f'not a regular file: {name!r}; give a video file')
     try:
         container = av.open(name, mode='r')
     except Exception as exc:  # FFmpeg, OS and PyAV errors of every kind
