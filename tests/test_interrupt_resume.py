@@ -93,3 +93,52 @@ def test_sigterm_saves_the_batch_and_resume_gives_the_same_videos(tmp_path):
             'history'] for run in (killed, reference)]
         assert curves[0] == curves[1]  # every logged loss, bit for bit
     assert _parent_status(killed) == 'FINISHED'
+
+
+def test_stop_signals_defer_sigterm_and_a_second_ctrl_c_is_immediate():
+    from leaps_mm.loops.interruption import StopSignals
+    before = signal.getsignal(signal.SIGTERM)
+    with StopSignals() as stop:
+        os.kill(os.getpid(), signal.SIGTERM)  # a real signal, deferred
+        time.sleep(0.05)
+        assert stop.requested == signal.SIGTERM
+    with StopSignals() as stop:
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.05)
+        assert stop.requested == signal.SIGINT
+        with pytest.raises(KeyboardInterrupt):
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.05)
+    assert signal.getsignal(signal.SIGTERM) is before  # restored
+
+
+def test_partial_state_round_trips_only_for_the_same_batch(tmp_path):
+    import torch
+    from leaps_mm.loops.interruption import load_partial, save_partial
+    folders = [str(tmp_path / name) for name in ('a', 'b')]
+    latent = torch.randn(2, 3, 4)
+    shared = torch.ones(1, 5)  # no job axis: kept whole, not concatenated
+    state = dict(parameterization=dict(latent=latent, shared=shared),
+                 generators=[torch.Generator().manual_seed(s).get_state()
+                             for s in (1, 2)])
+    optim = dict(state={0: dict(step=torch.tensor(7.0),
+                                exp_avg=latent * 2)},
+                 param_groups=[dict(lr=0.1, params=[0])])
+    save_partial(folders, ['a', 'b'], 7, 20, state, optim, dict(last_step=7),
+                 [[dict(step=5)], [dict(step=5, loss=1.0)]],
+                 {1: dict(iteration=5)}, 3.5)
+    back = load_partial(folders, ['a', 'b'], 20)
+    assert back['step'] == 7 and back['scheduler'] == dict(last_step=7)
+    assert torch.equal(back['inverter']['parameterization']['latent'], latent)
+    assert torch.equal(back['inverter']['parameterization']['shared'], shared)
+    assert all(torch.equal(a, b) for a, b in zip(
+        back['inverter']['generators'], state['generators']))
+    assert torch.equal(back['optimizer']['state'][0]['exp_avg'], latent * 2)
+    assert back['optimizer']['param_groups'] == optim['param_groups']
+    assert back['history'][1] == [dict(step=5, loss=1.0)]
+    assert back['failed'] == {1: dict(iteration=5)}
+    # another batch order, another number of iterations, a missing part
+    assert load_partial(folders[::-1], ['b', 'a'], 20) is None
+    assert load_partial(folders, ['a', 'b'], 30) is None
+    os.remove(os.path.join(folders[1], 'partial.pt'))
+    assert load_partial(folders, ['a', 'b'], 20) is None
