@@ -24,5 +24,7 @@ setup(
         'numpy',
         'scikit-image',
     ],
-    extras_require={'tests': ['pytest>=8', 'playwright==1.65.2']},
+    # psycopg2: the PostgreSQL-backed tracking-server test
+    extras_require={'tests': ['pytest>=8', 'playwright==1.65.2',
+                              'psycopg2-binary==2.9.13']},
 )

@@ -77,20 +77,32 @@ def check_work_dir(work_dir: str) -> None:
 
 def lock_work_dir(work_dir: str):
     """Hold an exclusive lock on ``<work_dir>/.lock`` (rank 0 only) so that
-    two sweeps never write the same job folders."""
+    two sweeps never write the same job folders. It is an ``flock``: the
+    kernel drops it when its process dies, even by SIGKILL, so a killed
+    sweep never leaves a stale lock behind. The file names the holder
+    (``pid host``) for the refusal message."""
     import fcntl
+    import socket
 
     from mmengine.dist import is_main_process
     if not is_main_process():
         return None
-    handle = open(osp.join(work_dir, '.lock'), 'w')
+    handle = open(osp.join(work_dir, '.lock'), 'a+')  # never truncate unlocked
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
+        handle.seek(0)
+        holder = handle.read().split()
         handle.close()
+        who = (f' (pid {holder[0]} on {holder[1]})' if len(holder) == 2
+               else '')
         raise click.ClickException(
-            f'Another tools/invert.py is running in work dir {work_dir!r}. '
-            'Wait for it, or pass another --work-dir.')
+            f'Another tools/invert.py is running in work dir {work_dir!r}'
+            f'{who}. Wait for it, or pass another --work-dir.')
+    handle.seek(0)
+    handle.truncate()
+    handle.write(f'{os.getpid()} {socket.gethostname()}\n')
+    handle.flush()
     return handle
 
 
@@ -103,10 +115,20 @@ def init_distributed(launcher: str) -> None:
         from mmengine.dist import init_dist
         init_dist(launcher)
     elif not dist.is_initialized():
-        if launcher == 'slurm':
+        if launcher == 'slurm':  # as mmengine's slurm launcher does on GPUs
             os.environ.setdefault('RANK', os.environ['SLURM_PROCID'])
             os.environ.setdefault('WORLD_SIZE', os.environ['SLURM_NTASKS'])
             os.environ.setdefault('LOCAL_RANK', os.environ['SLURM_LOCALID'])
+            os.environ.setdefault('MASTER_PORT', '29500')
+            if 'MASTER_ADDR' not in os.environ:  # the job's first node
+                import shutil
+                import subprocess
+                nodes = os.environ.get('SLURM_NODELIST', '')
+                first = (subprocess.run(
+                    ['scontrol', 'show', 'hostnames', nodes],
+                    capture_output=True, text=True).stdout.split()
+                    if nodes and shutil.which('scontrol') else [])
+                os.environ['MASTER_ADDR'] = first[0] if first else '127.0.0.1'
         dist.init_process_group('gloo')
 
 
@@ -183,15 +205,9 @@ def main(config: str, checkpoint, verifier_checkpoint, stimulus, target,
     lock = lock_work_dir(cfg.work_dir)  # held until the sweep ends
     from leaps_mm.utils.checkpoint import trust_checkpoints
     trust_checkpoints(trust_checkpoint)  # for this sweep only
-    from leaps_mm.loops.interruption import SweepInterrupted
     try:
         runner = Runner.from_cfg(runner_cfg)
         metrics = runner.test()
-    except SweepInterrupted as stop:
-        click.echo(f'\n{stop.message} Finished jobs are complete in '
-                   f'{cfg.work_dir}; continue with the same command plus '
-                   '--resume.', err=True)
-        sys.exit(128 + stop.signum)
     except (FileNotFoundError, ValueError, KeyError, TypeError,
             MLflowUnavailableError) as error:
         message = str(error).strip('"\'')

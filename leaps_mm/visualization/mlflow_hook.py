@@ -56,6 +56,8 @@ METRICS_PER_BATCH = 1000  # MAX_METRICS_PER_BATCH
 JOB_ARTIFACTS = ('synth.gif', 'synth.mp4', 'strip.png', 'stimulus.gif',
                  'result.json')
 NO_CHECKPOINT = 'none (random init)'
+# the parent run of the last sweep in a work dir, reopened by --resume
+PARENT_RUN_FILE = 'mlflow_parent.json'
 # in a job folder: the child run that tracks the job (written once logged)
 TRACKED_FILE = 'tracked.json'
 
@@ -215,6 +217,7 @@ class MLflowTrackingHook(Hook):
         self.client: Optional['MlflowClient'] = None
         self.parent_run_id: Optional[str] = None
         self.experiment_id: Optional[str] = None
+        self.resumed_parent = False  # reopened an earlier sweep's parent
 
     # --- run lifecycle ---------------------------------------------------
     def before_run(self, runner) -> None:
@@ -223,11 +226,11 @@ class MLflowTrackingHook(Hook):
         # default 7 retries with backoff (minutes); user settings win
         os.environ.setdefault('MLFLOW_HTTP_REQUEST_MAX_RETRIES', '3')
         os.environ.setdefault('MLFLOW_HTTP_REQUEST_TIMEOUT', '30')
-        # experiment id, parent run id, error message
-        shared: List[Optional[str]] = [None, None, None]
+        # experiment id, parent run id, error message, parent reopened
+        shared: List[Any] = [None, None, None, False]
         if is_main_process():
             try:
-                shared[:2] = self._start_parent(runner)
+                shared[0], shared[1], shared[3] = self._start_parent(runner)
             except MLflowUnavailableError as error:
                 shared[2] = str(error)
             except Exception as error:  # e.g. experiment creation refused
@@ -239,6 +242,7 @@ class MLflowTrackingHook(Hook):
         if shared[2] is not None:
             raise MLflowUnavailableError(shared[2])
         self.experiment_id, self.parent_run_id = shared[:2]
+        self.resumed_parent = bool(shared[3])
         if self.client is None:
             from mlflow import MlflowClient
             self.client = MlflowClient(self.uri)
@@ -246,9 +250,10 @@ class MLflowTrackingHook(Hook):
                   f'{self.experiment!r} at {self.uri}', logger='current',
                   level=logging.INFO)
 
-    def _start_parent(self, runner) -> Tuple[str, str]:
+    def _start_parent(self, runner) -> Tuple[str, str, bool]:
         """Check the store, get or create the experiment, start the parent
-        run; return (experiment id, parent run id)."""
+        run (or, with ``--resume``, reopen the work dir's earlier one); return
+        (experiment id, parent run id, whether it was reopened)."""
         from mlflow import MlflowClient
         from mlflow.entities import Param
 
@@ -264,6 +269,10 @@ class MLflowTrackingHook(Hook):
             experiment_id = experiment.experiment_id
             if experiment.lifecycle_stage == 'deleted':
                 client.restore_experiment(experiment_id)
+        self.client = client
+        previous = self._previous_parent(runner, experiment_id)
+        if previous is not None:
+            return experiment_id, previous, True
         cfg = runner.cfg
         identity = cfg.get('leaps_identity', {})
         model = cfg.get('model', {})
@@ -288,6 +297,9 @@ class MLflowTrackingHook(Hook):
             experiment_id, run_name=f'{stem}_{runner.timestamp}',
             tags={k: str(v)[:MAX_TAG_VALUE] for k, v in tags.items()})
         run_id = run.info.run_id
+        write_json(osp.join(runner.work_dir, PARENT_RUN_FILE),
+                   dict(tracking_uri=self.uri, experiment_id=experiment_id,
+                        run_id=run_id))
         params = [Param(k, v) for k, v in
                   flatten_params(cfg.to_dict()).items()]
         for chunk in _chunks(params, PARAMS_PER_BATCH):
@@ -296,8 +308,61 @@ class MLflowTrackingHook(Hook):
             path = osp.join(tmp, f'{stem}.py')
             cfg.dump(path)
             client.log_artifact(run_id, path, 'config')
-        self.client = client
-        return experiment_id, run_id
+        return experiment_id, run_id, False
+
+    def _previous_parent(self, runner, experiment_id: str) -> Optional[str]:
+        """The parent run that ``PARENT_RUN_FILE`` records for this work dir
+        and store, handled as follows. Children left RUNNING by a killed
+        sweep are marked KILLED. With ``--resume`` the parent is reopened and
+        its id returned, so the child runs of the resumed jobs join the
+        earlier ones under one parent (tag ``resumes`` counts the resumes).
+        Without, a parent still RUNNING (its sweep was killed: the work-dir
+        lock rules out a live one) is marked KILLED and None is returned."""
+        from mlflow.exceptions import MlflowException
+        try:
+            with open(osp.join(runner.work_dir, PARENT_RUN_FILE)) as file:
+                saved = json.load(file)
+            if saved.get('tracking_uri') != self.uri:
+                return None
+            run = self.client.get_run(saved['run_id'])
+        except (OSError, ValueError, KeyError, MlflowException):
+            return None  # no earlier sweep here, or its run is gone
+        if (run.info.lifecycle_stage == 'deleted'
+                or run.info.experiment_id != experiment_id):
+            return None
+        run_id = run.info.run_id
+        for child in self._children(experiment_id, run_id):
+            if child.info.status == 'RUNNING':
+                self.client.set_terminated(child.info.run_id, 'KILLED')
+        if not getattr(getattr(runner, 'test_loop', None), 'resume', False):
+            if run.info.status == 'RUNNING':
+                self.client.set_terminated(run_id, 'KILLED')
+                print_log(f'MLflow: the earlier sweep\'s parent run {run_id} '
+                          'was still RUNNING (killed); marked KILLED.',
+                          logger='current', level=logging.WARNING)
+            return None
+        if run.info.status != 'RUNNING':
+            self.client.update_run(run_id, status='RUNNING')
+        self.client.set_tag(run_id, 'resumes',
+                            str(int(run.data.tags.get('resumes', 0)) + 1))
+        print_log(f'MLflow: resuming parent run {run_id} (was '
+                  f'{run.info.status})', logger='current', level=logging.INFO)
+        return run_id
+
+    def _children(self, experiment_id: str, parent_id: str,
+                  job_id: Optional[str] = None) -> list:
+        """The live child runs of ``parent_id`` (of one job if given)."""
+        query = f"tags.`mlflow.parentRunId` = '{parent_id}'"
+        if job_id is not None:
+            query += f" and tags.job_id = '{job_id}'"
+        runs, token = [], None
+        while True:
+            page = self.client.search_runs([experiment_id], query,
+                                           max_results=1000, page_token=token)
+            runs += list(page)
+            token = page.token
+            if not token:
+                return runs
 
     def before_test_epoch(self, runner) -> None:
         """With ``--resume`` (rank 0): back-fill the tracking of finished
@@ -367,14 +432,6 @@ class MLflowTrackingHook(Hook):
                          lambda client: client.log_batch(
                              self.parent_run_id, metrics=entries))
 
-    def on_interrupt(self, runner) -> None:
-        """The sweep was stopped by a signal (called by InversionLoop):
-        the parent run ends KILLED; ``--resume`` continues the sweep."""
-        if is_main_process():
-            self._safely('marking the parent run KILLED',
-                         lambda client: client.set_terminated(
-                             self.parent_run_id, 'KILLED'))
-
     def after_run(self, runner) -> None:
         if is_main_process():
             self._safely('ending the parent run',
@@ -401,6 +458,10 @@ class MLflowTrackingHook(Hook):
                  folder: str) -> None:
         """One child run: params, history + final metrics, job files."""
         from mlflow.entities import Metric, Param
+        if self.resumed_parent:  # an earlier, interrupted attempt at this job
+            for stale in self._children(self.experiment_id,
+                                        self.parent_run_id, record['job_id']):
+                client.delete_run(stale.info.run_id)
         run = client.create_run(
             self.experiment_id, run_name=record['job_id'],
             tags={'mlflow.parentRunId': self.parent_run_id,
