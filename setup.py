@@ -16,6 +16,7 @@ setup(
         'importlib_metadata',
         'setuptools<82',  # mmengine resolves `mmaction::` bases via pkg_resources
         'mlflow==3.17.2',
+        'optuna==5.0.0',  # tools/tune.py
         'timm',
         'av>=12',
         'click>=8',

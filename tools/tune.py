@@ -1,0 +1,166 @@
+"""Tune an inversion config's loss weights, learning rate or any other key
+with an Optuna search; every trial is a short tools/invert.py run.
+
+    python tools/tune.py registry_configs/demo/leaps_r3d.py \\
+        --space registry_configs/tuning/leaps_demo_space.py --n-trials 12
+
+Rerun the same command to resume; start it several times (or pass
+--n-jobs) to run trials in parallel on the same study.
+"""
+import os
+import os.path as osp
+import shlex
+import sys
+from typing import Optional, Tuple
+
+import click
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')  # no busy-wait threads
+
+DEFAULT_TRIALS = 20
+
+
+def _pick(cli, settings: dict, key: str, default=None):
+    """The command line's value, else the space file's, else ``default``."""
+    return cli if cli is not None else settings.get(key, default)
+
+
+@click.command(context_settings=dict(help_option_names=['-h', '--help']))
+@click.argument('config')
+@click.option('--space', 'space_file', required=True,
+              help='Space file: `space` (config keys and their ranges or '
+              'choices) and optional `tuning` settings.')
+@click.option('--out', help='Search folder: study.db, trial_<n>/, '
+              'best_config.py (default: work_dirs/tune_<config name>).')
+@click.option('--n-trials', type=click.IntRange(min=1), help='Finished '
+              f'trials the study should have (default: the space file\'s, '
+              f'else {DEFAULT_TRIALS}); a resumed study runs the rest.')
+@click.option('--iters', type=click.IntRange(min=1), help='Steps per video '
+              'in a trial (default: the space file\'s, else the config\'s).')
+@click.option('--stimuli', help='Videos per trial: a count, spread evenly '
+              'over the job list, or job indices "0,5,9" (default: the space '
+              'file\'s, else all).')
+@click.option('--objective-net', type=click.Choice(['verifier', 'judge',
+                                                    'model']),
+              help='Net whose top-1 / target probability is maximised '
+              '(default: the space file\'s, else verifier).')
+@click.option('--n-jobs', type=click.IntRange(min=1), default=1,
+              show_default=True, help='Trials run at once by this process.')
+@click.option('--study-name', help='Optuna study (default: the config '
+              'name).')
+@click.option('--storage', help='Optuna storage URL (default: '
+              'sqlite:///<out>/study.db).')
+@click.option('--sampler-seed', type=int, help='Seed of the TPE sampler '
+              '(give each parallel process its own).')
+@click.option('--gifs', type=click.IntRange(min=0), help='Synthesized gifs '
+              'logged per trial (default 4).')
+@click.option('--cfg-options', multiple=True, metavar='KEY=VALUE',
+              help='Fixed overrides for every trial (repeatable).')
+@click.option('--no-config-trial', is_flag=True, help='Do not run the '
+              'config\'s own values as the first trial.')
+@click.option('--tracking-uri', help='MLflow tracking URI (default: '
+              '$MLFLOW_TRACKING_URI, else sqlite:///<out>/mlflow.db).')
+@click.option('--experiment', default='leaps_tuning', show_default=True,
+              help='MLflow experiment.')
+@click.option('--no-mlflow', is_flag=True, help='Do not track in MLflow.')
+def main(config: str, space_file: str, out: Optional[str],
+         n_trials: Optional[int], iters: Optional[int],
+         stimuli: Optional[str], objective_net: Optional[str], n_jobs: int,
+         study_name: Optional[str], storage: Optional[str],
+         sampler_seed: Optional[int], gifs: Optional[int],
+         cfg_options: Tuple[str, ...], no_config_trial: bool,
+         tracking_uri: Optional[str], experiment: str,
+         no_mlflow: bool) -> None:
+    """Search the keys in SPACE for the values that make CONFIG's
+    inversions best recognised by the verifier (or --objective-net), and
+    write them as <out>/best_config.py, a config inheriting CONFIG."""
+    from leaps_mm.apis.cli_config import load_config, parse_cfg_options
+    from leaps_mm.tuning import (Search, SearchError, SearchSettings,
+                                 SpaceError, load_space)
+    from leaps_mm.tuning.space import lookup
+    from leaps_mm.tuning.trial import count_jobs, pick_stimuli
+
+    stem = osp.splitext(osp.basename(config))[0]
+    try:
+        cfg0 = load_config(config, {})
+        space0 = load_space(space_file, cfg0)
+        fixed = list(space0.settings.get('cfg_options') or []) + list(
+            cfg_options)
+        cfg = load_config(config, parse_cfg_options(fixed))
+        space = load_space(space_file, cfg)
+        settings = space.settings
+        for option in fixed:
+            key = option.split('=', 1)[0]
+            if any(key in p.keys for p in space.params):
+                raise SpaceError(f'--cfg-options {key} is also searched in '
+                                 f'{space_file}; drop one.')
+        net = _pick(objective_net, settings, 'objective_net', 'verifier')
+        if net != 'model' and not cfg.get(net):
+            raise SpaceError(f'{config} has no {net}: pick another '
+                             '--objective-net.')
+        total = count_jobs(cfg)
+        indices = pick_stimuli(total, _pick(stimuli, settings, 'stimuli'))
+        run_iters = _pick(iters, settings, 'iters')
+        search = Search(SearchSettings(
+            config=config, space_file=space_file,
+            out_dir=out or osp.join('work_dirs', f'tune_{stem}'),
+            n_trials=_pick(n_trials, settings, 'n_trials', DEFAULT_TRIALS),
+            iters=run_iters, stimuli=indices,
+            num_jobs=len(indices) if indices is not None else total,
+            objective_net=net, n_jobs=n_jobs, study_name=study_name or stem,
+            storage=storage, tracking=not no_mlflow,
+            tracking_uri=tracking_uri, experiment=experiment,
+            sampler_seed=_pick(sampler_seed, settings, 'sampler_seed'),
+            gifs=_pick(gifs, settings, 'gifs', 4), fixed_options=fixed,
+            config_trial=not no_config_trial,
+            command=shlex.join(sys.argv)), cfg, space, echo=click.echo)
+        study = search.run()
+    except (SpaceError, SearchError) as error:
+        raise click.ClickException(str(error)) from error
+    except KeyboardInterrupt:
+        click.echo('\nInterrupted: rerun the same command to resume.',
+                   err=True)
+        sys.exit(130)
+    report(study, search, cfg, space, lookup)
+
+
+def report(study, search, cfg, space, lookup) -> None:
+    """The best trial against the config's own values, and where things
+    are."""
+    from optuna.trial import TrialState
+    complete = [t for t in study.get_trials(deepcopy=False)
+                if t.state == TrialState.COMPLETE]
+    if not complete:
+        click.echo('No trial has finished yet.')
+        return
+    best = max(complete, key=lambda t: t.value)
+    attrs = best.user_attrs
+    click.echo(f'\nBest: trial {best.number}, objective {best.value:.4f} '
+               f'({attrs["net"]} top-1 {attrs["correct"]}/{attrs["num_jobs"]}'
+               f', mean target probability {attrs["mean_prob"]:.3f})')
+    baseline = [t for t in complete if t.user_attrs.get('config_values')]
+    if baseline:
+        base = baseline[0]
+        click.echo(f'Config values (trial {base.number}): objective '
+                   f'{base.value:.4f} (top-1 {base.user_attrs["correct"]}/'
+                   f'{base.user_attrs["num_jobs"]}, mean target probability '
+                   f'{base.user_attrs["mean_prob"]:.3f})')
+    for param in space.params:
+        current = lookup(cfg, param.keys[0])
+        value = best.params.get(param.name)
+        shown = f'{value:.4g}' if isinstance(value, float) else value
+        click.echo(f'  {param.name} = {shown}   (config: {current!r}; '
+                   f'{", ".join(param.keys)})')
+    out = search.out
+    click.echo(f'Best config: {osp.join(out, "best_config.py")}  (run: '
+               f'python tools/invert.py {osp.join(out, "best_config.py")})')
+    click.echo(f'Study: {search.storage_url} (study {study.study_name!r})')
+    if search.tracker is not None:
+        uri = search.tracker.uri
+        click.echo(f'MLflow: {uri}' + ('' if uri.startswith('http') else
+                   f'  (browse: mlflow ui --backend-store-uri {uri})'))
+
+
+if __name__ == '__main__':
+    main()
