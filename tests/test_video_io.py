@@ -10,6 +10,7 @@ import cv2
 import numpy as np
 import pytest
 
+from conftest import REPO, STIMULI
 from leaps_mm.visualization import video_io
 from leaps_mm.visualization.video_io import (VideoReadError, read_video,
                                              write_gif, write_mp4,
@@ -178,3 +179,63 @@ def test_written_files_honour_umask(tmp_path: Path) -> None:
     path = tmp_path / 'clip.mp4'
     write_mp4(path, smooth_video())
     assert path.stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+def load_showcase():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        'showcase', Path(REPO) / 'tools' / 'showcase.py')
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_tile_videos_places_each_video_in_its_cell():
+    from leaps_mm.visualization.video_io import tile_videos
+    red = np.zeros((4, 8, 8, 3), np.uint8)
+    red[..., 0] = 200
+    ramp = np.stack([np.full((6, 6, 3), 40 * t, np.uint8) for t in range(6)])
+    tiled = tile_videos([[red, ramp], [ramp]], num_frames=3,
+                        frame_size=(8, 8), gap=2)
+    assert tiled.shape == (3, 18, 18, 3)
+    assert (tiled[:, :8, :8] == [200, 0, 0]).all()
+    # the 6-frame ramp sampled to 3 frames: frames 0, 2 (2.5 rounds), 5
+    assert [int(tiled[i, 0, 10, 0]) for i in range(3)] == [0, 80, 200]
+    assert (tiled[:, 8:10] == 255).all()  # the gap row
+    assert (tiled[:, 10:, 10:] == 255).all()  # no video in cell (1, 1)
+
+
+def test_showcase_puts_stimuli_above_synthesized_videos(tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from leaps_mm.visualization.video_io import read_video
+    showcase = load_showcase()
+    stimuli = sorted(Path(STIMULI).glob('*/0.mp4'))[:2]
+    for index, stimulus in enumerate(stimuli):
+        job = tmp_path / f'{index:05d}_job'
+        job.mkdir()
+        np.save(job / 'synth.npy', np.full((16, 64, 64, 3), 30 * index,
+                                           np.uint8))
+        (job / 'result.json').write_text(json.dumps(
+            dict(target_index=index, stimulus=str(stimulus))))
+    out = tmp_path / 'show.gif'
+    result = CliRunner().invoke(showcase.main, [str(tmp_path), '--out',
+                                                str(out), '--scale', '1'])
+    assert result.exit_code == 0, result.output
+    frames = read_video(out)
+    assert frames.shape[1:] == (2 * 64 + 2, 2 * 64 + 2, 3)
+    first = read_video(stimuli[0])[0].astype(int)
+    assert np.abs(frames[0, :64, :64].astype(int) - first).mean() < 12
+    assert np.abs(frames[0, 66:, 66:].astype(int) - 30).max() < 12
+
+
+def test_showcase_says_when_there_is_nothing_to_show(tmp_path):
+    from click.testing import CliRunner
+
+    showcase = load_showcase()
+    result = CliRunner().invoke(showcase.main, [str(tmp_path), '--out',
+                                                str(tmp_path / 'x.gif')])
+    assert result.exit_code != 0
+    assert 'no finished jobs' in result.output

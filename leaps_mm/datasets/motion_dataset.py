@@ -52,6 +52,10 @@ class MotionDataset(Dataset):
         resample_each_epoch: draw fresh clips every epoch (training).
         warmup_epochs: epochs over which clean, high-contrast clips are
             phased out (0: never any).
+        noise_std: training augmentation: Gaussian pixel noise with a std
+            drawn from U(0, noise_std) per clip (0–255 scale), so a model
+            does not hinge on noise-free pixels (0: none; never in test
+            mode).
     """
 
     def __init__(self,
@@ -62,6 +66,7 @@ class MotionDataset(Dataset):
                  test_mode: bool = False,
                  resample_each_epoch: bool = False,
                  warmup_epochs: float = 0,
+                 noise_std: float = 0.0,
                  pipeline: Optional[Sequence] = None) -> None:
         if num_samples < 1:
             raise ValueError(f'num_samples must be >= 1, got {num_samples}')
@@ -75,6 +80,7 @@ class MotionDataset(Dataset):
         self.test_mode = bool(test_mode)
         self.resample_each_epoch = bool(resample_each_epoch) and not test_mode
         self.warmup_epochs = 0.0 if test_mode else float(warmup_epochs)
+        self.noise_std = 0.0 if test_mode else float(noise_std)
         self.epoch = 0
 
     @property
@@ -112,6 +118,12 @@ class MotionDataset(Dataset):
             clean = bool(coin < fraction)
         clip = render_motion_clip(label, rng, num_frames=self.num_frames,
                                   size=self.size, clean=clean)
+        if self.noise_std > 0:
+            # its own stream too: the scene stays what it is without noise
+            noise_rng = np.random.default_rng(key + [2 << 20])
+            std = noise_rng.uniform(0, self.noise_std)
+            noisy = clip + noise_rng.normal(0, std, clip.shape)
+            clip = noisy.round().clip(0, 255).astype(np.uint8)
         return clip, label
 
     def __getitem__(self, index: int) -> dict:

@@ -215,6 +215,28 @@ def write_strip(path: str | os.PathLike,
             f.write(buf.tobytes())
 
 
+def tile_videos(grid: Sequence[Sequence[np.ndarray]],
+                num_frames: int,
+                frame_size: tuple[int, int],
+                gap: int = 2) -> np.ndarray:
+    """Play several videos at once: ``grid[r][c]`` (each ``T,H,W,3`` uint8)
+    sampled evenly to ``num_frames`` and resized to ``frame_size`` = (H, W),
+    tiled with ``gap`` white pixels; returns ``(num_frames, H', W', 3)``."""
+    rows = [[_check_video(v) for v in row] for row in grid]
+    cols = max((len(row) for row in rows), default=0)
+    if not rows or not cols or num_frames < 1:
+        raise ValueError('tile_videos needs at least one video and frame')
+    h, w = frame_size
+    out = np.full((num_frames, len(rows) * (h + gap) - gap,
+                   cols * (w + gap) - gap, 3), 255, np.uint8)
+    for r, row in enumerate(rows):
+        for c, video in enumerate(row):
+            y, x = r * (h + gap), c * (w + gap)
+            for i, t in enumerate(_sample_indices(len(video), num_frames)):
+                out[i, y:y + h, x:x + w] = _resize(video[t], (h, w))
+    return out
+
+
 _READ_ADVICE = ('give a video file FFmpeg can decode, or re-encode it, e.g. '
                 '`ffmpeg -i IN -c:v libx264 -pix_fmt yuv420p OUT.mp4`')
 
