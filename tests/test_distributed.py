@@ -125,12 +125,13 @@ def finished_folders(work_dir) -> List[str]:
                   glob.glob(osp.join(str(work_dir), '*', 'result.json')))
 
 
-def check_sweep(uri: str, experiment: str, work_dir) -> tuple:
-    """Assert a complete 6-job sweep: the job folders, one FINISHED parent
-    with the set metrics, one FINISHED child run per job under it; return
-    (parent, children)."""
+def check_sweep(uri: str, experiment: str, work_dir,
+                folders: List[str] = JOB_FOLDERS) -> tuple:
+    """Assert a complete sweep (default: the 6 jobs): the job folders, one
+    FINISHED parent with the set metrics, one FINISHED child run per job
+    under it; return (parent, children)."""
     from mlflow import MlflowClient
-    assert finished_folders(work_dir) == JOB_FOLDERS
+    assert finished_folders(work_dir) == folders
     client = MlflowClient(uri)
     exp = client.get_experiment_by_name(experiment)
     runs = client.search_runs([exp.experiment_id], max_results=1000)
@@ -139,12 +140,12 @@ def check_sweep(uri: str, experiment: str, work_dir) -> tuple:
     assert len(parents) == 1, [r.info.run_name for r in parents]
     parent = parents[0]
     assert parent.info.status == 'FINISHED'
-    assert parent.data.metrics['inversion/num_videos'] == NUM_JOBS
+    assert parent.data.metrics['inversion/num_videos'] == len(folders)
     for key in ('inversion/top1_model', 'inversion/top1_verifier',
                 'inversion/top1_judge', 'inversion/is_model'):
         assert key in parent.data.metrics, key
     job_ids = sorted(r.data.tags['job_id'] for r in children)
-    assert job_ids == JOB_FOLDERS  # exactly one child per job
+    assert job_ids == folders  # exactly one child per job
     for child in children:
         assert child.data.tags['mlflow.parentRunId'] == parent.info.run_id
         assert child.info.status == 'FINISHED'
@@ -175,9 +176,12 @@ def test_torchrun_sweep_logs_one_parent_and_a_child_per_job(
 def test_slurm_launcher_on_cpu_with_the_default_sqlite_store(tmp_path,
                                                             six_jobs):
     """Two processes started as srun starts them (SLURM_* variables, no
-    MASTER_ADDR) log into the work dir's own sqlite store concurrently."""
+    MASTER_ADDR) log into the work dir's own sqlite store concurrently; 5
+    jobs do not split evenly, yet each runs once."""
     work_dir = tmp_path / 'run'
-    args = sweep_args(six_jobs, work_dir, '', 'srun', iters=4)
+    five_jobs = tmp_path / 'five.txt'
+    five_jobs.write_text(''.join(open(six_jobs).readlines()[:5]))
+    args = sweep_args(str(five_jobs), work_dir, '', 'srun', iters=4)
     args.remove('--tracking-uri')
     args.remove('')
     port = str(free_port())
@@ -193,7 +197,10 @@ def test_slurm_launcher_on_cpu_with_the_default_sqlite_store(tmp_path,
     for rank, process in enumerate(processes):
         assert process.wait(timeout=400) == 0, (
             tmp_path / f'log{rank}.txt').read_text()[-4000:]
-    check_sweep(f'sqlite:///{work_dir}/mlflow.db', 'srun', work_dir)
+    check_sweep(f'sqlite:///{work_dir}/mlflow.db', 'srun', work_dir,
+                JOB_FOLDERS[:5])
+    # rank 0 ran jobs 0, 2, 4 and rank 1 jobs 1, 3 (no padding repeats)
+    assert '00000_move_left' not in (tmp_path / 'log1.txt').read_text()
 
 
 def _worker_pids(agent_pid: int) -> Dict[int, int]:

@@ -104,7 +104,10 @@ def build_runner_config(cfg: Config) -> Config:
         batch_size=leaps.batch_size,
         num_workers=leaps.get('num_workers', 0),
         persistent_workers=False,
-        sampler=dict(type='DefaultSampler', shuffle=False),
+        # round_up=False: with a job count the ranks do not divide, the
+        # default pads the last rank with repeats of the first jobs, which
+        # would run (and be logged) twice
+        sampler=dict(type='DefaultSampler', shuffle=False, round_up=False),
         collate_fn=dict(type='pseudo_collate'),
         dataset=dict(type='StimulusDataset', classes=classes,
                      pipeline=pipeline, **leaps.stimuli))
