@@ -389,7 +389,7 @@ class Search:
         else:
             self.echo(f'Study {s.study_name!r}: {done} trials done, running '
                       f'{s.n_trials - done} more ({s.n_jobs} at a time), '
-                      f'{s.num_jobs} videos x {s.iters or "config"} '
+                      f'{s.num_jobs} video(s) x {s.iters or "config"} '
                       f'iterations each; trial folders in {self.out}.')
             study.optimize(self.objective, n_trials=s.n_trials - done,
                            n_jobs=s.n_jobs, catch=(TrialFailed, ),
