@@ -6,8 +6,9 @@
 Runs ``tools/invert.py`` (``--no-mlflow``, ``--batch-size 1``) on the first
 ``--jobs`` lines of the annotation file in a fresh work dir per setting and
 reports wall time (process start to exit, model building included), videos
-per minute and the machine's load average around it; each setting is repeated ``--repeats`` times and the best
-is kept (other processes on a shared machine only ever slow a run down).
+per minute and the machine's load average around it; each setting is
+repeated ``--repeats`` times and the best is kept (other processes on a
+shared machine only ever slow a run down).
 """
 import json
 import os
