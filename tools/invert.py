@@ -205,9 +205,15 @@ def main(config: str, checkpoint, verifier_checkpoint, stimulus, target,
     lock = lock_work_dir(cfg.work_dir)  # held until the sweep ends
     from leaps_mm.utils.checkpoint import trust_checkpoints
     trust_checkpoints(trust_checkpoint)  # for this sweep only
+    from leaps_mm.loops.interruption import SweepInterrupted
     try:
         runner = Runner.from_cfg(runner_cfg)
         metrics = runner.test()
+    except SweepInterrupted as stop:
+        click.echo(f'\n{stop.message} Finished jobs are complete in '
+                   f'{cfg.work_dir}; continue with the same command plus '
+                   '--resume.', err=True)
+        sys.exit(128 + stop.signum)
     except (FileNotFoundError, ValueError, KeyError, TypeError,
             MLflowUnavailableError) as error:
         message = str(error).strip('"\'')

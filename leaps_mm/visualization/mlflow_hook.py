@@ -432,6 +432,14 @@ class MLflowTrackingHook(Hook):
                          lambda client: client.log_batch(
                              self.parent_run_id, metrics=entries))
 
+    def on_interrupt(self, runner) -> None:
+        """The sweep was stopped by a signal (called by InversionLoop):
+        the parent run ends KILLED; ``--resume`` continues the sweep."""
+        if is_main_process():
+            self._safely('marking the parent run KILLED',
+                         lambda client: client.set_terminated(
+                             self.parent_run_id, 'KILLED'))
+
     def after_run(self, runner) -> None:
         if is_main_process():
             self._safely('ending the parent run',
