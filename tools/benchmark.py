@@ -6,6 +6,10 @@ The floor is one forward and one backward to the input through the target and
 through the verifier (no weight gradients); the LEAPS iteration is the full
 step of the InversionLoop (loss terms, backward, Adam, clipping). Each
 measurement runs in a fresh process so that its peak memory is its own.
+The options for big models (``--channels-last``, ``--checkpoint-target``,
+``--autocast``, ``--compile``) apply to both, so each run's
+``overhead_ratio`` compares like with like; compare runs with and without an
+option for its effect.
 """
 import json
 import os
@@ -59,14 +63,27 @@ def time_steps(step: Callable[[], None], warmup: int, iters: int,
     return times
 
 
+def compile_networks(inverter) -> None:
+    """``torch.compile`` the backbones and heads of target and verifier in
+    place (the taps' hooks are traced with them)."""
+    import torch
+    for network in (inverter.target, inverter.verifier):
+        if network is not None:
+            for name in ('backbone', 'cls_head'):
+                setattr(network, name, torch.compile(getattr(network, name)))
+
+
 def measure_once(config: str, input_size: tuple, mode: str, batch: int,
-            iters: int, device: str, cfg_options: dict) -> dict:
+                 iters: int, device: str, cfg_options: dict,
+                 compile_: bool = False) -> dict:
     """Time ``mode`` ('floor' or 'leaps') in this process; report peak
     memory (max RSS on CPU, max allocated on CUDA) above the built models."""
     import torch
 
     from leaps_mm.models.inverter import recognizer_logits, resize_video
     inverter = build_inverter(config, input_size, cfg_options).to(device)
+    if compile_:
+        compile_networks(inverter)
     generator = [torch.Generator().manual_seed(i) for i in range(batch)]
     targets = torch.zeros(batch, dtype=torch.long)
     stimulus = torch.randn((batch, 3) + input_size)
@@ -78,12 +95,14 @@ def measure_once(config: str, input_size: tuple, mode: str, batch: int,
 
     def floor_step() -> None:
         video = inverter.video
-        logits = recognizer_logits(
-            inverter.target, resize_video(video, inverter.target_input_size))
-        total = logits.sum()
-        if inverter.verifier is not None:
-            total = total + recognizer_logits(
-                inverter.verifier, inverter._to_verifier(video)).sum()
+        with inverter._autocast():  # the same options as the LEAPS step
+            logits = recognizer_logits(inverter.target, inverter._layout(
+                resize_video(video, inverter.target_input_size)))
+            total = logits.float().sum()
+            if inverter.verifier is not None:
+                total = total + recognizer_logits(
+                    inverter.verifier,
+                    inverter._to_verifier(video)).float().sum()
         total.backward()
         for latent in latents:
             latent.grad = None
@@ -126,23 +145,47 @@ def run_isolated(args: List[str]) -> dict:
 @click.option('--batch-sizes', default='1,2,4,8', show_default=True)
 @click.option('--device', default='cpu', show_default=True)
 @click.option('--cfg-options', multiple=True, metavar='KEY=VALUE')
+@click.option('--channels-last', is_flag=True,
+              help='leaps.inverter.channels_last=True (channels-last-3d).')
+@click.option('--checkpoint-target', is_flag=True,
+              help='leaps.inverter.checkpoint_target=True (activation '
+              'checkpointing of the target\'s blocks).')
+@click.option('--autocast', type=click.Choice(['bf16', 'fp16']),
+              default=None, help='leaps.inverter.autocast.')
+@click.option('--compile', 'compile_', is_flag=True,
+              help='torch.compile the networks\' backbones and heads.')
+@click.option('--tracking-uri', default=None,
+              help='MLflow store to log to (default: $MLFLOW_TRACKING_URI; '
+              'neither: no logging).')
 @click.option('--measure', type=click.Choice(['floor', 'leaps']),
               hidden=True)
 @click.option('--batch', type=int, default=1, hidden=True)
 def main(config, input_size, out, iters, batch_sizes, device, cfg_options,
+         channels_last, checkpoint_target, autocast, compile_, tracking_uri,
          measure, batch) -> None:
     """Benchmark a LEAPS iteration against the forward+backward floor."""
     from leaps_mm.apis.cli_config import parse_cfg_options
     size = tuple(int(v) for v in input_size.split(','))
+    options = dict(channels_last=channels_last,
+                   checkpoint_target=checkpoint_target, autocast=autocast,
+                   compile=compile_)
+    cfg_options = list(cfg_options)
+    if channels_last:
+        cfg_options.append('leaps.inverter.channels_last=True')
+    if checkpoint_target:
+        cfg_options.append('leaps.inverter.checkpoint_target=True')
+    if autocast:
+        cfg_options.append(f'leaps.inverter.autocast={autocast}')
     if measure:  # a child process: one measurement, JSON on stdout
         click.echo(json.dumps(measure_once(
             config, size, measure, batch, iters, device,
-            parse_cfg_options(cfg_options))))
+            parse_cfg_options(cfg_options), compile_)))
         return
     import torch
     common = [config, '--input-size', input_size, '--iters', str(iters),
-              '--device', device,
+              '--device', device, *(['--compile'] if compile_ else []),
               *[a for o in cfg_options for a in ('--cfg-options', o)]]
+    started = time.perf_counter()
     rows = []
     for b in [int(v) for v in batch_sizes.split(',')]:
         for mode in ('floor', 'leaps'):
@@ -162,26 +205,71 @@ def main(config, input_size, out, iters, batch_sizes, device, cfg_options,
                       max(one['floor']['peak_mib'], 1e-6)),
         throughput={str(r['batch']): r['videos_iters_per_s']
                     for r in rows if r['mode'] == 'leaps'},
+        options=options, iters=iters,
+        wall_s=time.perf_counter() - started,
         rows=rows)
+    # batched synthesis: videos·it/s at batch b over batch 1
+    result['batch_gain'] = {
+        b: v / result['throughput']['1']
+        for b, v in result['throughput'].items()}
     click.echo(f'overhead_ratio {result["overhead_ratio"]:.3f}, '
                f'memory_ratio {result["memory_ratio"]:.3f}')
     if out:
         from leaps_mm.utils.fileio import atomic_path, write_json
         write_json(out, result)
+        on = [k for k, v in options.items() if v]
         lines = [f'# {osp.basename(config)} at {input_size} on {device}', '',
-                 '| batch | floor s/it | LEAPS s/it | LEAPS videos·it/s |',
-                 '| --- | --- | --- | --- |']
+                 f'options: {", ".join(on) or "none"}; {iters} timed '
+                 f'iterations; torch {result["torch"]}, '
+                 f'{result["threads"]} threads; '
+                 f'{result["wall_s"]:.0f} s in all', '',
+                 '| batch | floor s/it (IQR) | LEAPS s/it (IQR) | floor MiB '
+                 '| LEAPS MiB | LEAPS videos·it/s | vs batch 1 |',
+                 '| --- | --- | --- | --- | --- | --- | --- |']
         for b in sorted({r['batch'] for r in rows}):
             f, l = (next(r for r in rows if r['batch'] == b and r['mode'] == m)
                     for m in ('floor', 'leaps'))
-            lines.append(f'| {b} | {f["median_s"]:.3f} | {l["median_s"]:.3f} '
-                         f'| {l["videos_iters_per_s"]:.2f} |')
+            lines.append(
+                f'| {b} | {f["median_s"]:.3f} ({f["iqr_s"]:.3f}) | '
+                f'{l["median_s"]:.3f} ({l["iqr_s"]:.3f}) | '
+                f'{f["peak_mib"]:.0f} | {l["peak_mib"]:.0f} | '
+                f'{l["videos_iters_per_s"]:.2f} | '
+                f'{result["batch_gain"][str(b)]:.2f}× |')
         lines += ['', f'overhead_ratio {result["overhead_ratio"]:.3f}, '
                   f'memory_ratio {result["memory_ratio"]:.3f}']
         with atomic_path(osp.splitext(out)[0] + '.md') as tmp, \
                 open(tmp, 'w') as file:
             file.write('\n'.join(lines) + '\n')
         click.echo(f'Wrote {out}')
+    log_to_mlflow(result, out, tracking_uri)
+
+
+def log_to_mlflow(result: dict, out, tracking_uri) -> None:
+    """One MLflow run (experiment ``leaps-benchmark``) with the ratios, the
+    throughputs and the options; the JSON/markdown as artifacts."""
+    tracking_uri = tracking_uri or os.environ.get('MLFLOW_TRACKING_URI')
+    if not tracking_uri:
+        return
+    import mlflow
+    mlflow.set_tracking_uri(tracking_uri)
+    mlflow.set_experiment('leaps-benchmark')
+    with mlflow.start_run(run_name=osp.basename(result['config'])):
+        mlflow.log_params(dict(
+            config=result['config'], device=result['device'],
+            input_size='x'.join(map(str, result['input_size'])),
+            torch=result['torch'], threads=result['threads'],
+            iters=result['iters'], **result['options']))
+        mlflow.log_metrics(dict(
+            overhead_ratio=result['overhead_ratio'],
+            memory_ratio=result['memory_ratio'],
+            **{f'videos_iters_per_s_b{b}': v
+               for b, v in result['throughput'].items()},
+            **{f'{r["mode"]}_s_b{r["batch"]}': r['median_s']
+               for r in result['rows']}))
+        if out:
+            mlflow.log_artifact(out)
+            mlflow.log_artifact(osp.splitext(out)[0] + '.md')
+    click.echo(f'Logged to MLflow at {tracking_uri}')
 
 
 if __name__ == '__main__':

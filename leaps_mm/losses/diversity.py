@@ -3,6 +3,7 @@ import torch
 
 from leaps_mm.registry import MODELS
 from .base import InversionState, LossTerm
+from .priming import stack_padded
 
 
 @MODELS.register_module()
@@ -28,6 +29,8 @@ class FeatureDiversityLoss(LossTerm):
         self.first_layer_multiplier = first_layer_multiplier
 
     def compute(self, state: InversionState) -> torch.Tensor:
+        if not self.batch_statistics and state.bn_stats:
+            return self._per_sample(state)
         total = 0.
         for index, (mean, var, running_mean, running_var) in enumerate(
                 state.bn_stats):
@@ -43,3 +46,18 @@ class FeatureDiversityLoss(LossTerm):
                 term = term * self.first_layer_multiplier
             total = total + term
         return total.expand(state.targets.shape[0])
+
+    def _per_sample(self, state: InversionState) -> torch.Tensor:
+        """Every layer at once on zero-padded ``(L, N, C_max)`` statistics
+        (padding adds nothing to a norm): a few ops per step instead of a
+        few per layer."""
+        means, variances, running_means, running_vars = zip(*state.bn_stats)
+        mean, var = stack_padded(means), stack_padded(variances)
+        running_mean = stack_padded([r[None] for r in running_means])
+        running_var = stack_padded([r[None] for r in running_vars])
+        terms = ((mean - running_mean).norm(dim=-1) +
+                 (var - running_var).norm(dim=-1))  # (L, N)
+        if self.first_layer_multiplier != 1:
+            terms = torch.cat([terms[:1] * self.first_layer_multiplier,
+                               terms[1:]])
+        return terms.sum(0).expand(state.targets.shape[0])

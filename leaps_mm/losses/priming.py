@@ -70,12 +70,31 @@ class PrimingLoss(LossTerm):
         lambdas[0] *= self.first_layer_multiplier
         return tuple(lambdas.tolist())
 
+    def _lambda_tensor(self, num_layers: int,
+                       device: torch.device) -> torch.Tensor:
+        """λ_l as an ``(L, 1)`` tensor, made once per layer count and
+        device (no host-to-device copy per step)."""
+        key = (num_layers, str(device))
+        cache = self.__dict__.setdefault('_lambda_cache', {})
+        if key not in cache:
+            cache[key] = torch.tensor(self._lambdas(num_layers),
+                                      device=device)[:, None]
+        return cache[key]
+
     def compute(self, state: InversionState) -> torch.Tensor:
-        distance = DISTANCES[self.distance]
+        # every layer at once: means zero-padded to ``(L, N, C_max)`` (the
+        # padding adds nothing to any distance), so a step costs a few ops
+        # instead of a few per layer
         names = list(state.stimulus_means)
-        total = 0.
-        for name, lam in zip(names, self._lambdas(len(names))):
-            x_mean = state.means[name].float()
-            v_mean = state.stimulus_means[name].float()
-            total = total + lam * distance(x_mean, v_mean)
-        return total / len(names)
+        x_means = stack_padded([state.means[n] for n in names])
+        v_means = stack_padded([state.stimulus_means[n] for n in names])
+        dist = DISTANCES[self.distance](x_means, v_means)  # (L, N)
+        lambdas = self._lambda_tensor(len(names), dist.device)
+        return (lambdas * dist).sum(0) / len(names)
+
+
+def stack_padded(rows: Sequence[torch.Tensor]) -> torch.Tensor:
+    """Per-layer ``(N, C_l)`` float tensors as one ``(L, N, max C_l)``,
+    zero-padded."""
+    padded = torch.nn.utils.rnn.pad_sequence([r.float().t() for r in rows])
+    return padded.permute(1, 2, 0)

@@ -12,6 +12,8 @@ from torch.nn.modules.batchnorm import _BatchNorm
 from leaps_mm.losses.base import InversionState, LossTerm
 from leaps_mm.registry import MODELS
 from leaps_mm.utils.checkpoint import load_recognizer_checkpoint
+from .memory import (CheckpointRule, channels_last_input, checkpoint_modules,
+                     to_channels_last)
 from .taps import FeatureTaps
 
 Size3d = Tuple[int, int, int]
@@ -97,6 +99,14 @@ class LEAPSInverter(BaseModel):
         autocast: ``'bf16'`` or ``'fp16'`` runs the networks' forward passes
             under ``torch.autocast`` (bf16 works on CPUs; mmengine's
             ``AmpOptimWrapper`` needs CUDA); x* and the loss stay fp32.
+        channels_last: store the networks' 5-D weights and feed them x* in
+            ``torch.channels_last_3d`` memory format (faster convolutions on
+            CPUs with oneDNN and on tensor-core GPUs).
+        checkpoint_target: activation checkpointing of the target's
+            backbone (non-reentrant ``torch.utils.checkpoint``): True wraps
+            its blocks/stages (see :func:`checkpoint_modules`), a string is
+            a regex of module names; cuts the memory of a step at the cost
+            of a second forward pass of the target; gradients are unchanged.
     """
 
     def __init__(self,
@@ -115,6 +125,8 @@ class LEAPSInverter(BaseModel):
                  parameterization: Optional[dict] = None,
                  transforms: Sequence[dict] = (),
                  autocast: Optional[str] = None,
+                 channels_last: bool = False,
+                 checkpoint_target: CheckpointRule = False,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(data_preprocessor=data_preprocessor,
@@ -144,6 +156,13 @@ class LEAPSInverter(BaseModel):
                              f'{autocast!r}.')
         self.autocast_dtype = {None: None, 'bf16': torch.bfloat16,
                                'fp16': torch.float16}[autocast]
+        # options for big networks (leaps_mm/models/memory.py)
+        self.channels_last = bool(channels_last)
+        if self.channels_last:
+            for network in (self.target, self.verifier, self.judge):
+                if network is not None:
+                    to_channels_last(network)
+        self.checkpointed = checkpoint_modules(self.target, checkpoint_target)
 
         self.target_taps = FeatureTaps(self.target, **(taps or {}))
         self.verifier_taps = None
@@ -267,7 +286,11 @@ class LEAPSInverter(BaseModel):
                      std: torch.Tensor, size: Optional[Size3d]) -> torch.Tensor:
         """x* from the target's normalised space to another network's."""
         pixels = video * self.pixel_std + self.pixel_mean
-        return resize_video((pixels - mean) / std, size)
+        return self._layout(resize_video((pixels - mean) / std, size))
+
+    def _layout(self, video: torch.Tensor) -> torch.Tensor:
+        """A network input in the networks' memory format."""
+        return channels_last_input(video) if self.channels_last else video
 
     def _to_verifier(self, video: torch.Tensor) -> torch.Tensor:
         return self._renormalize(video, self.verifier_mean, self.verifier_std,
@@ -288,7 +311,7 @@ class LEAPSInverter(BaseModel):
                              f"'predict', got {mode!r}.")
         n = self.targets.shape[0]
         video = self._augment(self.video)
-        fed = resize_video(video, self.target_input_size)
+        fed = self._layout(resize_video(video, self.target_input_size))
         want = self.requires & {'means', 'temporal'}
         with self.target_taps.capture(n, fed.shape[2], want) as captured, \
                 self._autocast():
