@@ -26,7 +26,15 @@ leaps = dict(
         verifier_checkpoint='checkpoints/demo/x3d.pth',
         verifier_input_size=None,
         judge_checkpoint='checkpoints/demo/judge_r2plus1d.pth',
-        transforms=[dict(type='RandomRoll', max_shift=4)]),
+        # random transforms every step (none flips space or time: the demo
+        # classes are directions)
+        transforms=[
+            dict(type='RandomRoll', max_shift=4),
+            dict(type='RandomScale', scale=(0.9, 1.1)),
+            dict(type='RandomRotation', degrees=5),
+            dict(type='RandomGaussianBlur', sigma=(0.5, 1.0), p=0.5),
+            dict(type='RandomTemporalShift', max_shift=1),
+        ]),
     loop=dict(iters=200, log_interval=20),
     stimuli=dict(ann_file='data/stimuli/stimuli.txt',
                  data_prefix=dict(video='data/stimuli')),

@@ -6,7 +6,8 @@
 # alone the loss sits at chance for hundreds of steps (no static cue to
 # start from); on clean clips motion features form within ~60 steps.
 #   python tools/train.py registry_configs/demo/train_r3d.py
-# writes checkpoints/demo/r3d.pth (state_dict + meta only).
+# writes checkpoints/demo/r3d_stage1.pth (state_dict + meta only); the demo
+# target is its noise fine-tune, train_r3d_noise.py.
 default_scope = 'leaps_mm'
 custom_imports = dict(imports=['leaps_mm'], allow_failed_imports=False)
 
@@ -82,7 +83,7 @@ load_from = None
 resume = False
 
 # tools/train.py: the exported checkpoint's name, threads and memory layout.
-export_name = 'r3d'
+export_name = 'r3d_stage1'
 num_threads = 2
 channels_last_3d = False
 work_dir = 'work_dirs/demo_train_r3d'

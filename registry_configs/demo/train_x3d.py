@@ -5,11 +5,12 @@
 # the motion axis but not its direction.
 #   python tools/train.py registry_configs/demo/train_x3d.py
 # reached 0.84 held-out top-1 after these 24 epochs (11.5 min, 2 shared
-# cores). The committed checkpoints/demo/x3d.pth continued it 12 epochs on
-# raw clips (0.86; still short of 0.9, it confuses the rotation directions):
+# cores). Stage 1 (checkpoints/demo/x3d_stage1.pth, not committed) continued
+# it 12 epochs on raw clips (0.86; still short of 0.9, it confuses the
+# rotation directions); the demo verifier is stage 2, train_x3d_noise.py:
 #   python -c "import torch; c = torch.load('work_dirs/demo_train_x3d/epoch_24.pth', weights_only=False); torch.save(dict(state_dict=c['state_dict'], meta={}), 'work_dirs/demo_train_x3d/epoch_24_weights.pth')"
 #   python tools/train.py registry_configs/demo/train_x3d.py \
-#     --work-dir work_dirs/demo_train_x3d_ft \
+#     --work-dir work_dirs/demo_train_x3d_ft --out checkpoints/demo/x3d_stage1.pth \
 #     --cfg-options load_from=work_dirs/demo_train_x3d/epoch_24_weights.pth \
 #     --cfg-options train_cfg.max_epochs=12 --cfg-options train_cfg.val_interval=6 \
 #     --cfg-options train_dataloader.dataset.warmup_epochs=0 \
@@ -33,6 +34,6 @@ param_scheduler = [
     dict(type='CosineAnnealingLR', T_max=max_epochs - 1, eta_min=1e-5,
          by_epoch=True, begin=1, end=max_epochs, convert_to_iter_based=True),
 ]
-export_name = 'x3d'
+export_name = 'x3d_stage1'
 channels_last_3d = True  # ~2x faster depthwise Conv3d backward on CPU
 work_dir = 'work_dirs/demo_train_x3d'
