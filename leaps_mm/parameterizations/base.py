@@ -1,5 +1,5 @@
 """The interface every parameterisation of x* follows."""
-from typing import Optional, Sequence, Tuple
+from typing import ClassVar, Optional, Sequence, Tuple
 
 import torch
 from torch import nn
@@ -32,6 +32,10 @@ class VideoParameterization(nn.Module):
         colour: ``'rgb'`` (channels as they are) or ``'decorrelated'``.
         value_range: ``'clip'``, ``'sigmoid'`` or None.
     """
+
+    # the latent is the video itself (at some resolution): with 'clip' and
+    # 'rgb' it is projected back to the valid range after every step
+    latent_is_pixels: ClassVar[bool] = False
 
     def __init__(self, init_std: float = 1.0, colour: str = 'rgb',
                  value_range: Optional[str] = 'clip') -> None:
@@ -105,4 +109,10 @@ class VideoParameterization(nn.Module):
 
     @torch.no_grad()
     def project_(self) -> None:
-        """Called after every optimiser step; nothing by default."""
+        """Called after every optimiser step: clamps a pixel latent to the
+        valid range (``'clip'``, ``'rgb'``); nothing otherwise."""
+        if (self.latent_is_pixels and self.value_range == 'clip'
+                and self.colour == 'rgb'):
+            low, high = self.valid_range()
+            self.latent.data = torch.maximum(torch.minimum(self.latent, high),
+                                             low)

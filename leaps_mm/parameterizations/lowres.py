@@ -22,6 +22,9 @@ class LowResVideo(VideoParameterization):
         **kwargs: see :class:`VideoParameterization`.
     """
 
+    # trilinear upsampling only averages: a clamped grid stays in range
+    latent_is_pixels = True
+
     def __init__(self, factor: Sequence[int] = (1, 4, 4), **kwargs) -> None:
         super().__init__(**kwargs)
         if len(factor) != 3 or min(factor) < 1:
@@ -39,11 +42,3 @@ class LowResVideo(VideoParameterization):
     def signal(self) -> torch.Tensor:
         return F.interpolate(self.latent, size=self.size, mode='trilinear',
                              align_corners=False)
-
-    @torch.no_grad()
-    def project_(self) -> None:
-        # trilinear upsampling only averages: a clamped grid stays in range
-        if self.value_range == 'clip' and self.colour == 'rgb':
-            low, high = self.valid_range()
-            self.latent.data = torch.maximum(torch.minimum(self.latent, high),
-                                             low)

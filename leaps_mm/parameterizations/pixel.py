@@ -17,6 +17,7 @@ class PixelVideo(VideoParameterization):
     set-up exactly: x* is Gaussian noise in the normalised space, clamped to
     the normalised image of [0, 255] after every step.
     """
+    latent_is_pixels = True
 
     def init_latents(self, shape: Tuple[int, ...],
                      generators: Sequence[Optional[torch.Generator]]) -> None:
@@ -25,10 +26,3 @@ class PixelVideo(VideoParameterization):
 
     def signal(self) -> torch.Tensor:
         return self.latent
-
-    @torch.no_grad()
-    def project_(self) -> None:
-        if self.value_range == 'clip' and self.colour == 'rgb':
-            low, high = self.valid_range()
-            self.latent.data = torch.maximum(torch.minimum(self.latent, high),
-                                             low)

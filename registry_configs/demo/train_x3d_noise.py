@@ -7,18 +7,15 @@
 # (held-out top-1 0.863, 0.75 on the stimuli even under noise of std 60):
 #   python tools/train.py registry_configs/demo/train_x3d.py        # stage 1
 #   python tools/train.py registry_configs/demo/train_x3d_noise.py  # stage 2
-_base_ = './train_x3d.py'
+# The stage-2 recipe of the target (train_r3d_noise.py) on the X3D of
+# train_x3d.py.
+_base_ = './train_r3d_noise.py'
 
-max_epochs = 8
+model = dict(
+    backbone=dict(_delete_=True, type='X3D', gamma_w=0.5, gamma_b=2.25,
+                  gamma_d=1.0),
+    cls_head=dict(in_channels=288))
 load_from = 'checkpoints/demo/x3d_stage1.pth'
-train_cfg = dict(max_epochs=max_epochs, val_interval=4)
-train_dataloader = dict(dataset=dict(warmup_epochs=0, noise_std=40.0))
-optim_wrapper = dict(optimizer=dict(lr=1e-3))
-param_scheduler = [
-    dict(type='LinearLR', start_factor=0.1, by_epoch=True, begin=0, end=1,
-         convert_to_iter_based=True),
-    dict(type='CosineAnnealingLR', T_max=max_epochs - 1, eta_min=1e-5,
-         by_epoch=True, begin=1, end=max_epochs, convert_to_iter_based=True),
-]
-work_dir = 'work_dirs/demo_train_x3d_noise'
 export_name = 'x3d'
+channels_last_3d = True
+work_dir = 'work_dirs/demo_train_x3d_noise'
