@@ -12,12 +12,10 @@ import pwd
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from typing import Dict, Iterator, List, Optional
 
 import pytest
@@ -25,6 +23,8 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import DEMO_CONFIG, REPO, STIMULI
+import servers  # noqa: E402
+from servers import free_port  # noqa: E402
 
 sys.path.insert(0, osp.join(REPO, 'tools'))
 from invert import main  # noqa: E402
@@ -35,12 +35,6 @@ NUM_JOBS = 6
 JOB_FOLDERS = ['00000_move_left', '00001_move_left', '00002_move_right',
                '00003_move_right', '00004_move_up', '00005_move_up']
 
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
 
 
 def child_env() -> Dict[str, str]:
@@ -60,38 +54,9 @@ def six_jobs(tmp_path) -> str:
     return str(path)
 
 
-@contextlib.contextmanager
-def mlflow_server(backend_store_uri: str, folder: str) -> Iterator[str]:
-    """`mlflow server` on a free port of 127.0.0.1 over ``backend_store_uri``,
-    artifacts under ``folder``; yields its URI, stops it on exit."""
-    port = free_port()
-    uri = f'http://127.0.0.1:{port}'
-    log_path = osp.join(folder, 'mlflow_server.log')
-    with open(log_path, 'w') as log:
-        server = subprocess.Popen(
-            [sys.executable, '-m', 'mlflow', 'server', '--backend-store-uri',
-             backend_store_uri, '--default-artifact-root',
-             osp.join(folder, 'server_artifacts'), '--host', '127.0.0.1',
-             '--port', str(port), '--workers', '2'],
-            stdout=log, stderr=subprocess.STDOUT, env=child_env())
-        try:
-            deadline = time.time() + 120
-            while True:
-                try:
-                    urllib.request.urlopen(uri + '/health', timeout=1)
-                    break
-                except OSError:
-                    assert server.poll() is None, open(log_path).read()[-3000:]
-                    assert time.time() < deadline, 'mlflow server not up'
-                    time.sleep(0.5)
-            yield uri
-        finally:
-            server.terminate()
-            try:
-                server.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+def mlflow_server(backend_store_uri: str, folder: str):
+    return servers.mlflow_server(backend_store_uri, folder, workers=2,
+                                 env=child_env())
 
 
 @pytest.fixture(scope='module')

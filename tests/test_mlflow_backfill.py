@@ -3,51 +3,24 @@ later --resume logs the jobs it missed (a real `mlflow server`, killed)."""
 import json
 import os
 import os.path as osp
-import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from conftest import DEMO_CONFIG, REPO, STIMULI
+from servers import free_port, start_mlflow_server, stop_server
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
+def _start_server(store: Path, port: int):
+    return start_mlflow_server(f'sqlite:///{store}/server.db', str(store),
+                               port=port, timeout=90)
 
 
-def _start_server(store: Path, port: int) -> subprocess.Popen:
-    """`mlflow server` with its own process group, once /health answers."""
-    uri = f'http://127.0.0.1:{port}'
-    log = open(store / f'server_{time.time_ns()}.log', 'w')
-    server = subprocess.Popen(
-        [sys.executable, '-m', 'mlflow', 'server', '--backend-store-uri',
-         f'sqlite:///{store}/server.db', '--default-artifact-root',
-         str(store / 'artifacts'), '--host', '127.0.0.1', '--port',
-         str(port), '--workers', '1'],
-        stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    deadline = time.time() + 90
-    while True:
-        try:
-            urllib.request.urlopen(uri + '/health', timeout=1)
-            return server
-        except OSError:
-            assert server.poll() is None, Path(log.name).read_text()[-2000:]
-            assert time.time() < deadline, 'mlflow server did not start'
-            time.sleep(0.3)
-
-
-def _stop(server: subprocess.Popen) -> None:
-    """SIGKILL the server and its workers (its own process group)."""
-    if server.poll() is None:
-        os.killpg(server.pid, signal.SIGKILL)
-    server.wait(timeout=30)
+def _stop(server) -> None:
+    stop_server(server, kill=True)
 
 
 @pytest.mark.slow
@@ -55,7 +28,7 @@ def test_resume_backfills_jobs_the_dead_server_missed(tmp_path):
     from mlflow import MlflowClient
     store = tmp_path / 'store'
     store.mkdir()
-    port = _free_port()
+    port = free_port()
     uri = f'http://127.0.0.1:{port}'
     with open(osp.join(STIMULI, 'stimuli.txt')) as file:
         lines = [line.split() for line in file if line.strip()]

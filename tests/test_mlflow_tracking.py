@@ -4,15 +4,14 @@ import importlib.util
 import os
 import os.path as osp
 import shutil
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from types import SimpleNamespace
 
 import pytest
 from click.testing import CliRunner
+
+import servers
+from servers import free_port
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIG = osp.join(REPO, 'registry_configs/demo/leaps_random_x3d.py')
@@ -43,12 +42,6 @@ def invert(tmp_path, *extra: str):
         CONFIG, '--iters', '4', '--cfg-options', 'leaps.loop.log_interval=2',
         '--ann-file', str(ann), '--work-dir', str(tmp_path / 'work'), *extra])
     return result, time.perf_counter() - start
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(autouse=True)
@@ -164,34 +157,9 @@ def test_failure_mid_sweep_only_warns(tmp_path):
 @pytest.fixture
 def mlflow_server(tmp_path):
     """A real `mlflow server` on a free port; yields its URI."""
-    port = free_port()
-    uri = f'http://127.0.0.1:{port}'
-    log = open(tmp_path / 'server.log', 'w')
-    server = subprocess.Popen(
-        [sys.executable, '-m', 'mlflow', 'server', '--backend-store-uri',
-         f'sqlite:///{tmp_path}/server.db', '--default-artifact-root',
-         str(tmp_path / 'server_artifacts'), '--host', '127.0.0.1',
-         '--port', str(port), '--workers', '1'],
-        stdout=log, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.time() + 90
-        while True:
-            try:
-                urllib.request.urlopen(uri + '/health', timeout=1)
-                break
-            except OSError:
-                assert server.poll() is None, (tmp_path /
-                                               'server.log').read_text()
-                assert time.time() < deadline, 'mlflow server did not start'
-                time.sleep(0.5)
+    with servers.mlflow_server(f'sqlite:///{tmp_path}/server.db',
+                               str(tmp_path)) as uri:
         yield uri
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        log.close()
 
 
 def _browser_or_skip():
