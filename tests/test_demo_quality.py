@@ -1,7 +1,5 @@
 """The main job's quality on a reduced budget: the demo config as shipped,
 one stimulus per class (8 videos), 60 steps instead of 200."""
-import json
-import os
 import os.path as osp
 import sys
 
@@ -9,6 +7,7 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import REPO
+from leaps_mm.visualization.job_outputs import finished_jobs, read_job_record
 
 sys.path.insert(0, osp.join(REPO, 'tools'))
 from invert import main  # noqa: E402
@@ -24,12 +23,7 @@ def test_main_job_fools_its_target_on_every_class(tmp_path):
         '--iters', '60', '--work-dir', str(tmp_path), '--no-mlflow'],
         catch_exceptions=False)
     assert result.exit_code == 0, result.output
-    records = []
-    for name in sorted(os.listdir(tmp_path)):
-        path = osp.join(tmp_path, name, 'result.json')
-        if osp.isfile(path):
-            with open(path) as file:
-                records.append(json.load(file))
+    records = [read_job_record(f) for f in finished_jobs(str(tmp_path))]
     assert sorted(r['target_index'] for r in records) == list(range(8))
     model_top1 = sum(r['model_pred'] == r['target'] for r in records) / 8
     assert model_top1 >= 0.9, [r['model_pred'] for r in records]

@@ -14,7 +14,6 @@ and, when the run has an MLflow store, logs the metrics (``eval/<name>``) and
 Non-finite values (PSNR of a completely static set, a metric with no data)
 are written to metrics.json as ``null`` and not logged to MLflow.
 """
-import json
 import math
 import os
 import os.path as osp
@@ -31,22 +30,17 @@ NETS = ('model', 'verifier', 'judge')
 METRIC_PREFIX = 'eval/'
 
 
-def find_jobs(work_dir: str) -> List[str]:
-    """Job folders of a sweep: sub-folders holding a ``result.json``, in
-    name order (their names start with the job index)."""
-    return sorted(osp.join(work_dir, name) for name in os.listdir(work_dir)
-                  if osp.isfile(osp.join(work_dir, name, 'result.json')))
-
-
-def load_records(jobs: List[str]) -> List[dict]:
+def load_records(work_dir: str) -> List[dict]:
+    """The ``result.json`` of every finished job, each with its folder
+    under ``_folder``."""
+    from leaps_mm.visualization.job_outputs import (finished_jobs,
+                                                    read_job_record)
     records = []
-    for folder in jobs:
-        path = osp.join(folder, 'result.json')
+    for folder in finished_jobs(work_dir):
         try:
-            with open(path) as file:
-                record = json.load(file)
-        except (OSError, ValueError) as error:
-            raise click.ClickException(f'Cannot read {path}: {error}')
+            record = read_job_record(folder)
+        except ValueError as error:
+            raise click.ClickException(str(error))
         record['_folder'] = folder
         records.append(record)
     return records
@@ -114,7 +108,7 @@ def evaluate(work_dir: str, splits: int = 10) -> Tuple[Dict[str, float],
     """The metrics of a finished sweep and notes about what was skipped."""
     from leaps_mm.evaluation import inception_scores
     notes: List[str] = []
-    records = load_records(find_jobs(work_dir))
+    records = load_records(work_dir)
     if not records:
         raise click.ClickException(
             f'{work_dir!r} has no job folders (sub-folders with a '

@@ -7,8 +7,6 @@ Takes the first job of each target class (up to ``--max-jobs``), reads its
 stimulus with PyAV and its ``synth.npy``, and writes one looping GIF (row 1:
 stimuli, row 2: synthesized videos, enlarged ``--scale`` times).
 """
-import json
-import os
 import os.path as osp
 import sys
 
@@ -31,15 +29,17 @@ def main(work_dir: str, out: str, max_jobs: int, scale: int,
     """Stimuli above synthesized videos of WORK_DIR's jobs, as a GIF."""
     import numpy as np
 
+    from leaps_mm.visualization.job_outputs import (finished_jobs,
+                                                    read_job_record)
     from leaps_mm.visualization.video_io import (VideoReadError, read_video,
                                                  tile_videos, write_gif)
     columns, seen = [], set()
-    for name in sorted(os.listdir(work_dir)):
-        result = osp.join(work_dir, name, 'result.json')
-        if not osp.isfile(result):
-            continue
-        with open(result) as file:
-            record = json.load(file)
+    for folder in finished_jobs(work_dir):
+        result = osp.join(folder, 'result.json')
+        try:
+            record = read_job_record(folder)
+        except ValueError as error:
+            raise click.ClickException(str(error))
         if record['target_index'] in seen or not record.get('stimulus'):
             continue
         try:
@@ -48,8 +48,7 @@ def main(work_dir: str, out: str, max_jobs: int, scale: int,
             raise click.ClickException(f'{result}: its stimulus cannot be '
                                        f'read ({error}).')
         seen.add(record['target_index'])
-        columns.append((stimulus, np.load(osp.join(work_dir, name,
-                                                   'synth.npy'))))
+        columns.append((stimulus, np.load(osp.join(folder, 'synth.npy'))))
         if len(columns) == max_jobs:
             break
     if not columns:

@@ -15,7 +15,6 @@ video correct), so trials are ordered by top-1 first, ties broken by the mean
 target probability.
 """
 import ctypes
-import json
 import os
 import os.path as osp
 import signal
@@ -24,6 +23,7 @@ import sys
 from dataclasses import asdict, dataclass
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
+from leaps_mm.visualization.job_outputs import finished_jobs, read_job_record
 from .space import SpaceError
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -67,12 +67,7 @@ def objective(correct: int, mean_prob: float, num_jobs: int) -> float:
 def score_jobs(work_dir: str, net: str, num_jobs: int) -> TrialScore:
     """Score the job folders in ``work_dir``: ``num_jobs`` were requested;
     one without ``result.json`` (failed or missing) counts as wrong."""
-    records = []
-    for name in sorted(os.listdir(work_dir)):
-        path = osp.join(work_dir, name, 'result.json')
-        if osp.isfile(path):
-            with open(path) as file:
-                records.append(json.load(file))
+    records = [read_job_record(f) for f in finished_jobs(work_dir)]
     if records and f'{net}_pred' not in records[0]:
         raise TrialFailed(f'The results have no {net} predictions: the '
                           f'config has no {net}.')

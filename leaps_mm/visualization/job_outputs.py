@@ -1,5 +1,8 @@
 """The files of one synthesized video (the contract other tools rely on)."""
+import json
+import os
 import os.path as osp
+from typing import List
 
 import numpy as np
 
@@ -22,3 +25,21 @@ def write_job_outputs(folder: str, synth: np.ndarray, stimulus: np.ndarray,
     write_strip(osp.join(folder, 'strip.png'), [stimulus, synth],
                 num_frames=synth.shape[0], frame_size=synth.shape[1:3])
     write_json(osp.join(folder, 'result.json'), result)
+
+
+def finished_jobs(work_dir: str) -> List[str]:
+    """Job folders of a sweep that hold ``result.json`` (finished jobs), in
+    name order (their names start with the job index)."""
+    return sorted(osp.join(work_dir, name) for name in os.listdir(work_dir)
+                  if osp.isfile(osp.join(work_dir, name, 'result.json')))
+
+
+def read_job_record(folder: str) -> dict:
+    """A finished job's ``result.json``; ValueError naming the file when it
+    cannot be read."""
+    path = osp.join(folder, 'result.json')
+    try:
+        with open(path) as file:
+            return json.load(file)
+    except (OSError, ValueError) as error:
+        raise ValueError(f'Cannot read {path}: {error}') from error

@@ -43,6 +43,7 @@ from mmengine.logging import print_log
 
 from leaps_mm.registry import HOOKS
 from leaps_mm.utils.fileio import write_json
+from .job_outputs import finished_jobs, read_job_record
 from .video_io import read_video, write_gif
 
 if TYPE_CHECKING:
@@ -373,13 +374,11 @@ class MLflowTrackingHook(Hook):
             return
         fps = getattr(runner.test_loop, 'fps', 8)
         logged = []
-        for name in sorted(os.listdir(runner.work_dir)):
-            folder = osp.join(runner.work_dir, name)
-            if (not re.fullmatch(r'\d{5,}_\w+', name) or self._tracked(folder)
-                    or not osp.isfile(osp.join(folder, 'result.json'))):
+        for folder in finished_jobs(runner.work_dir):
+            name = osp.basename(folder)
+            if not re.fullmatch(r'\d{5,}_\w+', name) or self._tracked(folder):
                 continue
-            with open(osp.join(folder, 'result.json')) as file:
-                record = json.load(file)
+            record = read_job_record(folder)
             gif = osp.join(folder, 'stimulus.gif')
             if record.get('stimulus') and not osp.isfile(gif):
                 try:
