@@ -217,6 +217,35 @@ def test_robust_to_pixel_noise(name: str, held_out) -> None:
     assert top1 >= NOISY_TOP1[name], f'{name}: noisy top-1 {top1:.3f}'
 
 
+def fgsm_top1(model: torch.nn.Module, clips: torch.Tensor,
+              labels: torch.Tensor, epsilon: float) -> float:
+    """Top-1 on ``clips`` moved by one signed-gradient step of ``epsilon``
+    grey levels that raises the model's cross-entropy."""
+    pixels = clips.float().requires_grad_(True)
+    pre = model.data_preprocessor
+    feats, _ = model.extract_feat(
+        (pixels - pre.mean.view(1, 1, 3, 1, 1, 1))
+        / pre.std.view(1, 1, 3, 1, 1, 1))
+    loss = torch.nn.functional.cross_entropy(model.cls_head(feats), labels)
+    grad, = torch.autograd.grad(loss, pixels)
+    attacked = (pixels.detach() + epsilon * grad.sign()).clamp(0, 255)
+    return float((predict(model, attacked).argmax(1) == labels)
+                 .float().mean())
+
+
+def test_target_is_adversarially_robust(held_out) -> None:
+    """The target's stage 3 (train_r3d_robust.py) against its stage 2
+    (r3d_noise.pth): at 8 grey levels, 0.45 against 0.20 when measured."""
+    clips, labels = held_out
+    with DefaultScope.overwrite_default_scope('leaps_mm'):
+        noise_tuned = MODELS.build(_config('target').model)
+    load_recognizer_checkpoint(
+        noise_tuned, osp.join(CHECKPOINTS, 'r3d_noise.pth'))
+    robust = fgsm_top1(trained('target'), clips, labels, 8.0)
+    fragile = fgsm_top1(noise_tuned.eval(), clips, labels, 8.0)
+    assert robust >= 0.35 and robust >= fragile + 0.15, (robust, fragile)
+
+
 def test_time_reversal_swaps_left_and_right() -> None:
     """The classes differ only by motion: played backwards, 'move left'
     becomes 'move right' (and back) for the target model."""

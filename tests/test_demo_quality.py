@@ -17,7 +17,7 @@ ONE_PER_CLASS = osp.join(REPO, 'data', 'stimuli', 'stimuli_one_per_class.txt')
 
 
 @pytest.mark.slow
-def test_main_job_fools_its_target_on_every_class(tmp_path):
+def test_main_job_fools_its_target_and_transfers(tmp_path):
     result = CliRunner().invoke(main, [
         MAIN_JOB, '--cfg-options', f'leaps.stimuli.ann_file={ONE_PER_CLASS}',
         '--iters', '60', '--work-dir', str(tmp_path), '--no-mlflow'],
@@ -28,7 +28,10 @@ def test_main_job_fools_its_target_on_every_class(tmp_path):
     model_top1 = sum(r['model_pred'] == r['target'] for r in records) / 8
     assert model_top1 >= 0.9, [r['model_pred'] for r in records]
     assert min(r['model_prob_target'] for r in records) > 0.3
-    # the verifier and judge score every video (their figures are reported
-    # in the README: they stay far below the target's, see "Main job")
-    for net in ('verifier', 'judge'):
-        assert all(0 <= r[f'{net}_pred'] < 8 for r in records)
+    # Independent models see the class (chance 1/8): measured at this
+    # budget, verifier 8/8 (mean p 0.78) and judge 4/8 (0.52); the full
+    # figures (200 steps, 16 stimuli) are in the README, "Main job".
+    top1 = {net: sum(r[f'{net}_pred'] == r['target'] for r in records) / 8
+            for net in ('verifier', 'judge')}
+    assert top1['verifier'] >= 6 / 8, [r['verifier_pred'] for r in records]
+    assert top1['judge'] >= 3 / 8, [r['judge_pred'] for r in records]

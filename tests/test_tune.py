@@ -18,7 +18,8 @@ from leaps_mm.tuning.space import cfg_options, config_values
 from leaps_mm.tuning.trial import pick_stimuli
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-DEMO = osp.join(REPO, 'registry_configs', 'demo', 'leaps_r3d.py')
+# the paper's full objective on the demo models (all four loss terms)
+DEMO = osp.join(REPO, 'registry_configs', 'ablations', 'full.py')
 SPACE = osp.join(REPO, 'registry_configs', 'tuning', 'leaps_demo_space.py')
 TUNE = osp.join(REPO, 'tools', 'tune.py')
 INVERT = osp.join(REPO, 'tools', 'invert.py')
@@ -45,7 +46,7 @@ def test_demo_space(demo_cfg):
     assert space.settings['iters'] == 40
     # the config's own values lie inside the space: the first trial
     values = config_values(space, demo_cfg)
-    assert values == dict(lam=1.0, r=0.1, lr=0.2)
+    assert values == dict(lam=1.0, r=0.1, lr=0.05)
     assert cfg_options(space, dict(lam=2.0, r=0.05, lr=0.1)) == [
         'leaps.inverter.losses.1.layer_weights=2.0',
         'leaps.inverter.losses.2.weight=0.05',
@@ -176,7 +177,7 @@ def mlflow_runs(out) -> tuple:
 
 def load_trials(out) -> list:
     import optuna
-    study = optuna.load_study(study_name='leaps_r3d',
+    study = optuna.load_study(study_name='full',
                               storage=f'sqlite:///{out}/study.db')
     return study.get_trials()
 
@@ -202,7 +203,7 @@ def test_tiny_search_logs_trials_writes_best_config_and_resumes(tmp_path):
     trials = load_trials(out)
     assert [t.state.name for t in trials] == ['COMPLETE'] * 2
     assert trials[0].user_attrs['config_values']  # the config's own values
-    assert trials[0].params == dict(lam=1.0, r=0.1, lr=0.2)
+    assert trials[0].params == dict(lam=1.0, r=0.1, lr=0.05)
     best = max(trials, key=lambda t: t.value)
     with open(out / 'best.json') as file:
         assert json.load(file)['trial'] == best.number
@@ -286,7 +287,7 @@ def test_killed_search_resumes_and_reruns_the_interrupted_trial(tmp_path):
     assert trials[0].user_attrs['interrupted']
     assert trials[1].user_attrs['retry_of'] == 0
     assert trials[1].params == trials[0].params == dict(lam=1.0, r=0.1,
-                                                        lr=0.2)
+                                                        lr=0.05)
     _, parents, children = mlflow_runs(out)
     assert len(parents) == 1
     assert sorted(c.info.status for c in children) == ['FINISHED', 'KILLED']

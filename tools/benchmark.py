@@ -2,8 +2,9 @@
 
     python tools/benchmark.py registry_configs/x3d_s.py --input-size 8,112,112 --out x3d_s.json
 
-The floor is one forward and one backward to the input through the target and
-through the verifier (no weight gradients); the LEAPS iteration is the full
+The floor is one forward and one backward to the input through the target and,
+when a loss term uses it (FeatureDiversityLoss), through the verifier (no
+weight gradients); the LEAPS iteration is the full
 step of the InversionLoop (loss terms, backward, Adam, clipping). Each
 measurement runs in a fresh process so that its peak memory is its own.
 The options for big models (``--channels-last``, ``--checkpoint-target``,
@@ -99,7 +100,7 @@ def measure_once(config: str, input_size: tuple, mode: str, batch: int,
             logits = recognizer_logits(inverter.target, inverter._layout(
                 resize_video(video, inverter.target_input_size)))
             total = logits.float().sum()
-            if inverter.verifier is not None:
+            if inverter.verifier_taps is not None:  # the loss uses it
                 total = total + recognizer_logits(
                     inverter.verifier,
                     inverter._to_verifier(video)).float().sum()

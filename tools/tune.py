@@ -1,7 +1,7 @@
 """Tune an inversion config's loss weights, learning rate or any other key
 with an Optuna search; every trial is a short tools/invert.py run.
 
-    python tools/tune.py registry_configs/demo/leaps_r3d.py \\
+    python tools/tune.py registry_configs/ablations/full.py \\
         --space registry_configs/tuning/leaps_demo_space.py --n-trials 12
 
 Rerun the same command to resume; start it several times (or pass

@@ -3,6 +3,7 @@ from .taps import FeatureTaps, TokenGrid
 
 __all__ = ['LEAPSInverter', 'build_frozen_recognizer', 'FeatureTaps',
            'TokenGrid']
+from .adversarial import AdversarialRecognizer3D  # noqa: E402
 from .wrappers import IndependentJobsWrapper  # noqa: E402
 
-__all__ += ['IndependentJobsWrapper']
+__all__ += ['AdversarialRecognizer3D', 'IndependentJobsWrapper']

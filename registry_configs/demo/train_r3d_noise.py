@@ -1,9 +1,11 @@
 # Demo TARGET, stage 2: the ResNet3d-18 of train_r3d.py (stage 1, exported
 # as checkpoints/demo/r3d_stage1.pth) fine-tuned 8 epochs with Gaussian pixel
 # noise (std drawn from U(0, 40) per clip): held-out top-1 0.941 -> 0.979.
-#   python tools/train.py registry_configs/demo/train_r3d.py        # stage 1
-#   python tools/train.py registry_configs/demo/train_r3d_noise.py  # stage 2
-# writes checkpoints/demo/r3d.pth, the demo target.
+#   python tools/train.py registry_configs/demo/train_r3d.py         # stage 1
+#   python tools/train.py registry_configs/demo/train_r3d_noise.py   # stage 2
+#   python tools/train.py registry_configs/demo/train_r3d_robust.py  # stage 3
+# writes checkpoints/demo/r3d_noise.pth, from which stage 3 makes the demo
+# target.
 _base_ = './train_r3d.py'
 max_epochs = 8
 load_from = 'checkpoints/demo/r3d_stage1.pth'
@@ -17,4 +19,4 @@ param_scheduler = [
          by_epoch=True, begin=1, end=max_epochs, convert_to_iter_based=True),
 ]
 work_dir = 'work_dirs/demo_train_r3d_noise'
-export_name = 'r3d'
+export_name = 'r3d_noise'

@@ -1,9 +1,9 @@
-# Search space of tools/tune.py for the LEAPS configs built on
-# _base_/leaps_core.py (losses: 0 CE, 1 priming, 2 coherence, 3 diversity),
-# e.g. the demo main job:
-#   python tools/tune.py registry_configs/demo/leaps_r3d.py \
+# Search space of tools/tune.py for the LEAPS configs with the paper's four
+# loss terms (losses: 0 CE, 1 priming, 2 coherence, 3 diversity), e.g. full
+# LEAPS on the demo models:
+#   python tools/tune.py registry_configs/ablations/full.py \
 #       --space registry_configs/tuning/leaps_demo_space.py
-# `r` is a top-level variable of leaps_core.py that mmengine substitutes into
+# `r` is a top-level variable of those configs that mmengine substitutes into
 # the coherence and diversity weights when it reads the config, so the search
 # writes the sampled r to both list items (a tied parameter).
 space = dict(
