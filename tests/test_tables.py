@@ -31,12 +31,17 @@ def test_shipped_grids_load(monkeypatch):
     table1 = load_grid('registry_configs/tables/table1_demo.py')
     assert [r.name for r in table1.rows] == [
         '3D DeepDream', '3D AM', 'LEAPS (L_prim)', 'LEAPS (L_prim + R_feat)',
+        'LEAPS (logit + L_prim + R_coh + TV, l2: the main job)',
         'LEAPS (full)']
     assert table1.layout == 'table1' and table1.iters == 200
     assert table1.rows[3].slug == 'leaps_l_prim_r_feat'
     table2 = load_grid('registry_configs/tables/table2_demo.py')
     assert table2.layout == 'table2'
     assert [r.name for r in table2.rows] == ['l2', 'l1', 'cos', 'JVS']
+    # measured before the target's adversarial training: pinned to it
+    for row in table2.rows:
+        assert row.cfg_options['leaps.inverter.target_checkpoint'] == \
+            'checkpoints/demo/r3d_noise.pth'
 
 
 def test_grid_options_merge_and_become_cli_arguments(tmp_path):
