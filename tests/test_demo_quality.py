@@ -1,5 +1,5 @@
 """The main job's quality on a reduced budget: the demo config as shipped,
-one stimulus per class (8 videos), 60 steps instead of 200."""
+one stimulus per class (8 videos), 100 steps instead of 200."""
 import os.path as osp
 import sys
 
@@ -20,7 +20,7 @@ ONE_PER_CLASS = osp.join(REPO, 'data', 'stimuli', 'stimuli_one_per_class.txt')
 def test_main_job_fools_its_target_and_transfers(tmp_path):
     result = CliRunner().invoke(main, [
         MAIN_JOB, '--cfg-options', f'leaps.stimuli.ann_file={ONE_PER_CLASS}',
-        '--iters', '60', '--work-dir', str(tmp_path), '--no-mlflow'],
+        '--iters', '100', '--work-dir', str(tmp_path), '--no-mlflow'],
         catch_exceptions=False)
     assert result.exit_code == 0, result.output
     records = [read_job_record(f) for f in finished_jobs(str(tmp_path))]
@@ -29,9 +29,9 @@ def test_main_job_fools_its_target_and_transfers(tmp_path):
     assert model_top1 >= 0.9, [r['model_pred'] for r in records]
     assert min(r['model_prob_target'] for r in records) > 0.3
     # Independent models see the class (chance 1/8): measured at this
-    # budget, verifier 8/8 (mean p 0.78) and judge 4/8 (0.52); the full
+    # budget, verifier 6/8 (mean p 0.66) and judge 7/8 (0.73); the full
     # figures (200 steps, 16 stimuli) are in the README, "Main job".
     top1 = {net: sum(r[f'{net}_pred'] == r['target'] for r in records) / 8
             for net in ('verifier', 'judge')}
-    assert top1['verifier'] >= 6 / 8, [r['verifier_pred'] for r in records]
-    assert top1['judge'] >= 3 / 8, [r['judge_pred'] for r in records]
+    assert top1['verifier'] >= 5 / 8, [r['verifier_pred'] for r in records]
+    assert top1['judge'] >= 5 / 8, [r['judge_pred'] for r in records]

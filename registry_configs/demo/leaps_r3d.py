@@ -43,8 +43,9 @@ leaps = dict(
             dict(type='TotalVariationLoss', weight=0.1),
             dict(type='InputNormLoss', weight=0.01),
         ],
+        # time_weight 4 damps temporal frequencies 4x more than spatial ones
         parameterization=dict(type='FourierVideo', init_std=0.1,
-                              colour='decorrelated'),
+                              colour='decorrelated', time_weight=4.0),
         # random transforms every step (none flips space or time: the demo
         # classes are directions)
         transforms=[
