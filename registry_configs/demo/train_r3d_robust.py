@@ -8,15 +8,8 @@
 #   python tools/train.py registry_configs/demo/train_r3d_robust.py
 # writes checkpoints/demo/r3d.pth, the demo target.
 _base_ = './train_r3d_noise.py'
-max_epochs = 8
 load_from = 'checkpoints/demo/r3d_noise.pth'
 model = dict(type='AdversarialRecognizer3D', epsilon=4.0, step_size=5.0)
-train_cfg = dict(max_epochs=max_epochs, val_interval=4)
-param_scheduler = [
-    dict(type='LinearLR', start_factor=0.1, by_epoch=True, begin=0, end=1,
-         convert_to_iter_based=True),
-    dict(type='CosineAnnealingLR', T_max=max_epochs - 1, eta_min=1e-5,
-         by_epoch=True, begin=1, end=max_epochs, convert_to_iter_based=True),
-]
+# epochs, schedule and noise augmentation: stage 2's (train_r3d_noise.py)
 work_dir = 'work_dirs/demo_train_r3d_robust'
 export_name = 'r3d'
