@@ -5,6 +5,7 @@ import torch.nn.functional as F
 from mmengine.registry import DefaultScope
 
 from leaps_mm.parameterizations import colour_mixing, spectrum_scale
+from leaps_mm.parameterizations.base import ClampToRange
 from leaps_mm.registry import MODELS
 
 SHAPE = (2, 3, 8, 32, 32)
@@ -136,3 +137,17 @@ def test_decorrelated_colour_mixes_each_job_with_its_stimulus():
 def test_unknown_options_are_named(bad):
     with pytest.raises(ValueError, match=list(bad)[0]):
         build(dict(type='PixelVideo', **bad))
+
+
+def test_clamp_to_range_bounds_each_channel_and_passes_gradient_inside():
+    x = torch.tensor([-3.0, -1.0, 0.5, 2.0, 4.0]).reshape(1, 1, 5, 1, 1)
+    x = x.expand(1, 2, 5, 1, 1).clone().requires_grad_()
+    low = torch.tensor([-1.0, -2.0]).reshape(2, 1, 1, 1)
+    high = torch.tensor([2.0, 3.0]).reshape(2, 1, 1, 1)
+    out = ClampToRange.apply(x, low, high)
+    assert out[0, 0].flatten().tolist() == [-1.0, -1.0, 0.5, 2.0, 2.0]
+    assert out[0, 1].flatten().tolist() == [-2.0, -1.0, 0.5, 2.0, 3.0]
+    out.sum().backward()
+    # the bounds themselves still pass the gradient, as torch.clamp's
+    assert x.grad[0, 0].flatten().tolist() == [0.0, 1.0, 1.0, 1.0, 0.0]
+    assert x.grad[0, 1].flatten().tolist() == [0.0, 1.0, 1.0, 1.0, 0.0]

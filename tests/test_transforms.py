@@ -6,7 +6,9 @@ import torch
 from mmengine.registry import DefaultScope
 
 from leaps_mm.registry import MODELS
+from leaps_mm.transforms import apply_transforms, affine_warp, compose_affine
 from leaps_mm.transforms.base import randint
+from leaps_mm.transforms.blur import blur_matrices
 
 ALL = [dict(type='RandomRoll', max_shift=3),
        dict(type='RandomScale', scale=(0.8, 1.2)),
@@ -119,3 +121,47 @@ def test_flip_and_reversal_do_what_they_say_when_drawn():
         x, generators(0)), x.flip(4))
     assert torch.equal(build(dict(type='RandomTimeReversal', p=1.0))(
         x, generators(0)), x.flip(2))
+
+
+def test_blur_matrix_reflects_at_the_borders():
+    kernel = torch.tensor([[0.25, 0.5, 0.25]])
+    expected = torch.tensor([[0.5, 0.5, 0.0, 0.0],
+                             [0.25, 0.5, 0.25, 0.0],
+                             [0.0, 0.25, 0.5, 0.25],
+                             [0.0, 0.0, 0.5, 0.5]])
+    assert torch.equal(blur_matrices(kernel, 4)[0], expected)
+
+
+def test_composed_affine_map_warps_like_the_two_in_order():
+    # a quarter turn and a left-right mirror move pixel centres onto pixel
+    # centres, so one warp by the composition must equal the two exactly,
+    # and the order matters (turn then mirror != mirror then turn)
+    x = video(1, t=2, size=8)
+    turn = torch.tensor([[[0.0, -1.0, 0.0], [1.0, 0.0, 0.0]]])
+    mirror = torch.tensor([[[-1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]])
+    twice = affine_warp(affine_warp(x, turn), mirror)
+    assert torch.allclose(affine_warp(x, compose_affine(turn, mirror)), twice,
+                          atol=1e-5)
+    assert not torch.allclose(affine_warp(x, compose_affine(mirror, turn)),
+                              twice, atol=1e-2)
+
+
+def test_pipeline_fuses_scale_and_rotation_with_the_same_draws():
+    transforms = [build(dict(type='RandomRoll', max_shift=2)),
+                  build(dict(type='RandomScale', scale=(0.8, 1.2))),
+                  build(dict(type='RandomRotation', degrees=20)),
+                  build(dict(type='RandomTemporalShift', max_shift=1))]
+    # a smooth video: resampling once or twice differ only by interpolation
+    u = torch.arange(32.0)
+    frame = torch.sin(0.3 * u)[:, None] * torch.cos(0.2 * u)[None]
+    smooth = frame.expand(2, 3, 4, 32, 32) + torch.arange(4.0)[:, None, None]
+    fused_gens, sequential_gens = generators(5, 6), generators(5, 6)
+    fused = apply_transforms(transforms, smooth, fused_gens)
+    sequential = smooth
+    for transform in transforms:
+        sequential = transform(sequential, sequential_gens)
+    assert all(torch.equal(f.get_state(), s.get_state())
+               for f, s in zip(fused_gens, sequential_gens))
+    inner = (..., slice(10, -10), slice(10, -10))  # away from the borders
+    assert (fused - sequential)[inner].abs().max() < 0.05 * smooth.std()
+    assert (fused - smooth)[inner].abs().max() > 0.2 * smooth.std()

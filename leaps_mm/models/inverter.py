@@ -11,6 +11,7 @@ from torch.nn.modules.batchnorm import _BatchNorm
 
 from leaps_mm.losses.base import InversionState, LossTerm
 from leaps_mm.registry import MODELS
+from leaps_mm.transforms import apply_transforms
 from leaps_mm.utils.checkpoint import load_recognizer_checkpoint
 from .memory import (CheckpointRule, channels_last_input, checkpoint_modules,
                      to_channels_last)
@@ -273,9 +274,7 @@ class LEAPSInverter(BaseModel):
 
     # --- the objective ----------------------------------------------------
     def _augment(self, video: torch.Tensor) -> torch.Tensor:
-        for transform in self.transforms:
-            video = transform(video, self.generators)
-        return video
+        return apply_transforms(self.transforms, video, self.generators)
 
     def _autocast(self):
         return torch.autocast(device_type=self.pixel_mean.device.type,

@@ -3,11 +3,12 @@ step before the networks see it (registered in ``MODELS``, chosen by
 ``leaps.inverter.transforms``)."""
 from .base import VideoTransform
 from .blur import RandomGaussianBlur, gaussian_kernels
-from .spatial import (RandomHorizontalFlip, RandomRoll, RandomRotation,
-                      RandomScale, affine_warp)
+from .pipeline import apply_transforms
+from .spatial import (AffineVideoTransform, RandomHorizontalFlip, RandomRoll,
+                      RandomRotation, RandomScale, affine_warp, compose_affine)
 from .temporal import RandomTemporalShift, RandomTimeReversal
 
-__all__ = ['VideoTransform', 'RandomGaussianBlur', 'gaussian_kernels',
-           'RandomHorizontalFlip', 'RandomRoll', 'RandomRotation',
-           'RandomScale', 'affine_warp', 'RandomTemporalShift',
-           'RandomTimeReversal']
+__all__ = ['VideoTransform', 'AffineVideoTransform', 'apply_transforms',
+           'RandomGaussianBlur', 'gaussian_kernels', 'RandomHorizontalFlip',
+           'RandomRoll', 'RandomRotation', 'RandomScale', 'affine_warp',
+           'compose_affine', 'RandomTemporalShift', 'RandomTimeReversal']

