@@ -2,7 +2,6 @@
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
-export OMP_WAIT_POLICY ?= PASSIVE
 
 .PHONY: setup demo test test-fast clean
 

@@ -165,3 +165,26 @@ def test_pipeline_fuses_scale_and_rotation_with_the_same_draws():
     inner = (..., slice(10, -10), slice(10, -10))  # away from the borders
     assert (fused - sequential)[inner].abs().max() < 0.05 * smooth.std()
     assert (fused - smooth)[inner].abs().max() > 0.2 * smooth.std()
+
+
+def test_roll_and_temporal_shift_gradients():
+    """The roll's backward rolls back; the temporal shift's sends every
+    frame's gradient to the frame it copied (edge frames collect several)."""
+    x = video(2, t=5).requires_grad_()
+    upstream = torch.randn(x.shape, generator=torch.Generator().manual_seed(1))
+    build(dict(type='RandomRoll', max_shift=3))(x, generators(1, 2)).backward(
+        upstream)
+    for j, seed in enumerate((1, 2)):
+        g = generators(seed)
+        dy, dx = randint(g, -3, 3).item(), randint(g, -3, 3).item()
+        assert torch.equal(x.grad[j], torch.roll(upstream[j], (-dy, -dx),
+                                                 dims=(2, 3)))
+    x.grad = None
+    build(dict(type='RandomTemporalShift', max_shift=2))(
+        x, generators(3, 4)).backward(upstream)
+    for j, seed in enumerate((3, 4)):
+        k = randint(generators(seed), -2, 2).item()
+        source = (torch.arange(5) - k).clamp(0, 4)
+        expected = torch.zeros_like(upstream[j]).index_add_(
+            1, source, upstream[j])
+        assert torch.allclose(x.grad[j], expected), k

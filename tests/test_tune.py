@@ -148,8 +148,8 @@ def test_best_config_inherits_and_sets_only_tuned_keys(tmp_path, demo_cfg):
     losses = best.leaps.inverter.losses
     assert [loss.get('weight') for loss in losses] == [1.0, None, 0.02, 0.1]
     assert losses[1].layer_weights == 3.0 and losses[1].distance == 'jvs'
-    assert best.leaps.loop.optim_wrapper.optimizer == dict(type='Adam',
-                                                           lr=0.05)
+    assert best.leaps.loop.optim_wrapper.optimizer == dict(
+        type='Adam', lr=0.05, fused=True)
     assert best.leaps.loop.iters == demo_cfg.leaps.loop.iters
     assert not [k for k in best.keys() if 'list' in k]  # helpers dropped
     # a relative from_config still names the file next to the original

@@ -26,12 +26,13 @@ from typing import Callable, List
 import click
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')
+import _omp  # noqa: E402,F401  (OpenMP wait policy, before torch)
 
 
 def build_inverter(config: str, input_size: tuple, cfg_options: dict):
     """The config's LEAPSInverter with random weights, x* of ``input_size``
-    and every fixed input size scaled to it."""
+    and every fixed input size scaled to it, and the config's optimizer
+    config (``leaps.loop.optim_wrapper.optimizer``)."""
     import leaps_mm  # noqa: F401
     from mmengine.config import Config
     from mmengine.registry import DefaultScope
@@ -40,14 +41,17 @@ def build_inverter(config: str, input_size: tuple, cfg_options: dict):
     from leaps_mm.registry import MODELS
     cfg = Config.fromfile(config)
     cfg.merge_from_dict(cfg_options)
-    inverter_cfg = build_runner_config(cfg).model
+    runner_cfg = build_runner_config(cfg)
+    inverter_cfg = runner_cfg.model
     inverter_cfg.update(input_size=input_size, target_checkpoint=None,
                         verifier_checkpoint=None, judge=None)
     for key in ('target_input_size', 'verifier_input_size'):
         if inverter_cfg.get(key) is not None:
             inverter_cfg[key] = input_size
+    optimizer = dict(runner_cfg.test_cfg.get('optim_wrapper', {}).get(
+        'optimizer', dict(type='Adam', lr=0.2)))
     with DefaultScope.overwrite_default_scope('leaps_mm'):
-        return MODELS.build(inverter_cfg)
+        return MODELS.build(inverter_cfg), optimizer
 
 
 def time_steps(step: Callable[[], None], warmup: int, iters: int,
@@ -82,7 +86,9 @@ def measure_once(config: str, input_size: tuple, mode: str, batch: int,
     import torch
 
     from leaps_mm.models.inverter import recognizer_logits, resize_video
-    inverter = build_inverter(config, input_size, cfg_options).to(device)
+    from leaps_mm.registry import OPTIMIZERS
+    inverter, optimizer_cfg = build_inverter(config, input_size, cfg_options)
+    inverter = inverter.to(device)
     if compile_:
         compile_networks(inverter)
     generator = [torch.Generator().manual_seed(i) for i in range(batch)]
@@ -90,7 +96,7 @@ def measure_once(config: str, input_size: tuple, mode: str, batch: int,
     stimulus = torch.randn((batch, 3) + input_size)
     inverter.reset(targets, stimulus, generator=generator)
     latents = list(inverter.parameterization.parameters())
-    optimizer = torch.optim.Adam(latents, lr=0.2)
+    optimizer = OPTIMIZERS.build(dict(optimizer_cfg, params=latents))
     cuda = device.startswith('cuda')
     sync = torch.cuda.synchronize if cuda else (lambda: None)
 

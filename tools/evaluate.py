@@ -15,7 +15,6 @@ Non-finite values (PSNR of a completely static set, a metric with no data)
 are written to metrics.json as ``null`` and not logged to MLflow.
 """
 import math
-import os
 import os.path as osp
 import sys
 import time
@@ -24,7 +23,7 @@ from typing import Dict, List, Optional, Tuple
 import click
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')  # no busy-wait threads
+import _omp  # noqa: E402,F401  (OpenMP wait policy, before torch)
 
 NETS = ('model', 'verifier', 'judge')
 METRIC_PREFIX = 'eval/'

@@ -12,7 +12,7 @@ from typing import Optional, Tuple
 import click
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')  # no busy-wait threads
+import _omp  # noqa: E402,F401  (OpenMP wait policy, before torch)
 
 _CHECKPOINT_NONE = ('none', 'random')
 

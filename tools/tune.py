@@ -7,7 +7,6 @@ with an Optuna search; every trial is a short tools/invert.py run.
 Rerun the same command to resume; start it several times (or pass
 --n-jobs) to run trials in parallel on the same study.
 """
-import os
 import os.path as osp
 import shlex
 import sys
@@ -16,7 +15,7 @@ from typing import Optional, Tuple
 import click
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')  # no busy-wait threads
+import _omp  # noqa: E402,F401  (OpenMP wait policy, before torch)
 
 DEFAULT_TRIALS = 20
 

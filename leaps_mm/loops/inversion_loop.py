@@ -78,7 +78,8 @@ class InversionLoop(BaseLoop):
                                               'metainfo', None)
         self.iters = int(iters)
         self.optim_wrapper_cfg = optim_wrapper or dict(
-            type='OptimWrapper', optimizer=dict(type='Adam', lr=0.2))
+            type='OptimWrapper',
+            optimizer=dict(type='Adam', lr=0.2, fused=True))
         self.param_scheduler_cfg = param_scheduler or dict(
             type='CosineAnnealingLR', eta_min=0.0)
         self.log_interval = max(int(log_interval), 1)

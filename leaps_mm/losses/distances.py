@@ -1,36 +1,52 @@
-"""Distances between batches of vectors ``(N, C)`` -> ``(N,)``, for priming."""
+"""Distances between vectors along the last axis, ``(..., C) -> (...)``,
+for priming. ``reduce`` sums the last axis (default); priming passes the
+per-layer sum of concatenated layers (:mod:`.layers`), so one call measures
+every layer."""
 from typing import Callable, Dict
 
 import torch
-import torch.nn.functional as F
+
+from .layers import Reduce, safe_sqrt
 
 EPS = 1e-8
 
 
-def jaccard_similarity(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+def _sum_last(x: torch.Tensor) -> torch.Tensor:
+    return x.sum(-1)
+
+
+def jaccard_similarity(a: torch.Tensor, b: torch.Tensor,
+                       reduce: Reduce = _sum_last) -> torch.Tensor:
     """JVS(a, b) = a.b / (a.a + b.b - a.b), the Jaccard (Tanimoto) similarity
     for real vectors (Fernando & Herath, CVPR 2021): 1 when a = b."""
-    dot = (a * b).sum(-1)
-    return dot / ((a * a).sum(-1) + (b * b).sum(-1) - dot + EPS)
+    dot = reduce(a * b)
+    return dot / (reduce(a * a) + reduce(b * b) - dot + EPS)
 
 
-def jvs_distance(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    return 1.0 - jaccard_similarity(a, b)
+def jvs_distance(a: torch.Tensor, b: torch.Tensor,
+                 reduce: Reduce = _sum_last) -> torch.Tensor:
+    return 1.0 - jaccard_similarity(a, b, reduce)
 
 
-def l2_distance(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    return (a - b).norm(p=2, dim=-1)
+def l2_distance(a: torch.Tensor, b: torch.Tensor,
+                reduce: Reduce = _sum_last) -> torch.Tensor:
+    return safe_sqrt(reduce((a - b).square()))
 
 
-def l1_distance(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    return (a - b).abs().sum(-1)
+def l1_distance(a: torch.Tensor, b: torch.Tensor,
+                reduce: Reduce = _sum_last) -> torch.Tensor:
+    return reduce((a - b).abs())
 
 
-def cosine_distance(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    return 1.0 - F.cosine_similarity(a, b, dim=-1, eps=EPS)
+def cosine_distance(a: torch.Tensor, b: torch.Tensor,
+                    reduce: Reduce = _sum_last) -> torch.Tensor:
+    """1 - a.b / (max(|a|, eps) max(|b|, eps)), as ``F.cosine_similarity``."""
+    norms = (safe_sqrt(reduce(a * a)).clamp_min(EPS)
+             * safe_sqrt(reduce(b * b)).clamp_min(EPS))
+    return 1.0 - reduce(a * b) / norms
 
 
-DISTANCES: Dict[str, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = {
+DISTANCES: Dict[str, Callable[..., torch.Tensor]] = {
     'jvs': jvs_distance,
     'l2': l2_distance,
     'l1': l1_distance,

@@ -3,7 +3,7 @@ import torch
 
 from leaps_mm.registry import MODELS
 from .base import InversionState, LossTerm
-from .priming import stack_padded
+from .layers import concat_layers, safe_sqrt
 
 
 @MODELS.register_module()
@@ -48,16 +48,16 @@ class FeatureDiversityLoss(LossTerm):
         return total.expand(state.targets.shape[0])
 
     def _per_sample(self, state: InversionState) -> torch.Tensor:
-        """Every layer at once on zero-padded ``(L, N, C_max)`` statistics
-        (padding adds nothing to a norm): a few ops per step instead of a
-        few per layer."""
+        """Every layer at once on channel-concatenated statistics, reduced
+        per layer (leaps_mm/losses/layers.py)."""
         means, variances, running_means, running_vars = zip(*state.bn_stats)
-        mean, var = stack_padded(means), stack_padded(variances)
-        running_mean = stack_padded([r[None] for r in running_means])
-        running_var = stack_padded([r[None] for r in running_vars])
-        terms = ((mean - running_mean).norm(dim=-1) +
-                 (var - running_var).norm(dim=-1))  # (L, N)
+        mean, per_layer = concat_layers(means)
+        var, _ = concat_layers(variances)
+        running_mean, _ = concat_layers(running_means)
+        running_var, _ = concat_layers(running_vars)
+        terms = (safe_sqrt(per_layer((mean - running_mean).square())) +
+                 safe_sqrt(per_layer((var - running_var).square())))  # (N, L)
         if self.first_layer_multiplier != 1:
-            terms = torch.cat([terms[:1] * self.first_layer_multiplier,
-                               terms[1:]])
-        return terms.sum(0).expand(state.targets.shape[0])
+            terms = torch.cat([terms[:, :1] * self.first_layer_multiplier,
+                               terms[:, 1:]], 1)
+        return terms.sum(-1).expand(state.targets.shape[0])

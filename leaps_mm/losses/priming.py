@@ -7,6 +7,7 @@ import torch
 from leaps_mm.registry import MODELS
 from .base import InversionState, LossTerm
 from .distances import DISTANCES
+from .layers import concat_layers
 
 LayerWeights = Union[float, Sequence[float], str]
 
@@ -72,29 +73,21 @@ class PrimingLoss(LossTerm):
 
     def _lambda_tensor(self, num_layers: int,
                        device: torch.device) -> torch.Tensor:
-        """λ_l as an ``(L, 1)`` tensor, made once per layer count and
-        device (no host-to-device copy per step)."""
+        """λ_l as an ``(L,)`` tensor, made once per layer count and device
+        (no host-to-device copy per step)."""
         key = (num_layers, str(device))
         cache = self.__dict__.setdefault('_lambda_cache', {})
         if key not in cache:
             cache[key] = torch.tensor(self._lambdas(num_layers),
-                                      device=device)[:, None]
+                                      device=device)
         return cache[key]
 
     def compute(self, state: InversionState) -> torch.Tensor:
-        # every layer at once: means zero-padded to ``(L, N, C_max)`` (the
-        # padding adds nothing to any distance), so a step costs a few ops
-        # instead of a few per layer
+        # every layer at once: channels concatenated, distances reduced
+        # per layer (leaps_mm/losses/layers.py)
         names = list(state.stimulus_means)
-        x_means = stack_padded([state.means[n] for n in names])
-        v_means = stack_padded([state.stimulus_means[n] for n in names])
-        dist = DISTANCES[self.distance](x_means, v_means)  # (L, N)
+        x_means, per_layer = concat_layers([state.means[n] for n in names])
+        v_means, _ = concat_layers([state.stimulus_means[n] for n in names])
+        dist = DISTANCES[self.distance](x_means, v_means, per_layer)  # (N, L)
         lambdas = self._lambda_tensor(len(names), dist.device)
-        return (lambdas * dist).sum(0) / len(names)
-
-
-def stack_padded(rows: Sequence[torch.Tensor]) -> torch.Tensor:
-    """Per-layer ``(N, C_l)`` float tensors as one ``(L, N, max C_l)``,
-    zero-padded."""
-    padded = torch.nn.utils.rnn.pad_sequence([r.float().t() for r in rows])
-    return padded.permute(1, 2, 0)
+        return (dist * lambdas).sum(-1) / len(names)

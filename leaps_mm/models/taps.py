@@ -98,12 +98,15 @@ class _BroadcastMean(torch.autograd.Function):
 
 def _var_mean(flat: torch.Tensor,
               dim: int) -> Tuple[torch.Tensor, torch.Tensor]:
-    """Biased variance and mean of ``(N, ·, ·)`` over ``dim``, two-pass: a
-    mean, then the norm of the centred values (on CPU ~10x faster than
-    ``torch.var_mean``'s Welford loop, equal to ~1e-7 relative)."""
-    mean = flat.mean(dim, keepdim=True)
-    var = torch.linalg.vector_norm(flat - mean, dim=dim).square_()
-    return var.div_(flat.shape[dim]), mean.squeeze(dim)
+    """Biased variance and mean of ``(N, ·, ·)`` over ``dim`` from two reads
+    and no write: ``E[x²] - E[x]²`` (on CPU ~2.5x faster than a mean and
+    the norm of the centred values, and ~10x than ``torch.var_mean``'s
+    Welford loop; relative error ~1e-6 in fp32 for activations whose mean is
+    a few standard deviations, which a regulariser does not feel)."""
+    mean = flat.mean(dim)
+    power = torch.linalg.vector_norm(flat, dim=dim).square_().div_(
+        flat.shape[dim])
+    return (power - mean.square()).clamp_min_(0), mean
 
 
 class _ChannelVarMean(torch.autograd.Function):

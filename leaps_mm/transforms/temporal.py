@@ -16,13 +16,16 @@ class RandomTemporalShift(VideoTransform):
 
     def forward(self, video: torch.Tensor,
                 generators: Generators) -> torch.Tensor:
-        t = video.shape[2]
+        n, c, t = video.shape[:3]
         shifts = randint(generators, -self.max_shift, self.max_shift)
         index = (torch.arange(t)[None] - shifts[:, None]).clamp(0, t - 1)
-        # one index_select per job: its backward (index_add) is ~3x cheaper
-        # on CPUs than gather's scatter_add over a full-size index
-        return torch.stack([job.index_select(1, rows) for job, rows in zip(
-            video, index.to(video.device))])
+        # one index_select over the (N*C*T) frames of the whole batch: its
+        # backward (index_add) is ~3x cheaper on CPUs than gather's
+        # scatter_add over a full-size index, and one op instead of N
+        frames = (torch.arange(n * c)[:, None] * t
+                  + index.repeat_interleave(c, 0)).flatten()
+        return video.reshape(n * c * t, -1).index_select(
+            0, frames.to(video.device)).view(video.shape)
 
 
 @MODELS.register_module()
