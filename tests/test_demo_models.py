@@ -22,23 +22,21 @@ CHECKPOINTS = osp.join(REPO, 'checkpoints', 'demo')
 # name -> (train config, exported checkpoint)
 MODELS_ = {
     'target': ('train_r3d.py', 'r3d.pth'),
-    'verifier': ('train_x3d.py', 'x3d.pth'),
-    'judge': ('train_judge.py', 'judge_r2plus1d.pth'),
+    'verifier': ('train_r2plus1d.py', 'r2plus1d.pth'),
+    'judge': ('train_mvit.py', 'mvit.pth'),
 }
 HELD_OUT_SEED = 31337  # used by no config (train 1, val 1001, test 2002)
 NUM_HELD_OUT = 64
-# Held-out top-1 each committed model must keep. The goal is 0.9 for all;
-# the X3D verifier falls short (0.863 on 512 held-out clips: it confuses
-# counterclockwise with clockwise rotation), so its bar is lower until it is
-# retrained (wider X3D or longer schedule).
-MIN_TOP1 = dict(target=0.9, verifier=0.85, judge=0.9)
-# on the 16 shipped stimuli; the noise-tuned verifier gave up two clean
-# stimuli (14 -> 12 of 16) for robustness to noisy input (below)
-STIMULI_TOP1 = dict(target=14 / 16, verifier=12 / 16, judge=14 / 16)
+# Held-out top-1 each committed model must keep (the issue's bar).
+MIN_TOP1 = dict(target=0.9, verifier=0.9, judge=0.9)
+# on the 16 shipped stimuli: target and verifier read all 16 when measured;
+# the judge 12 (the same 12 before mp4 encoding: these clips, not the codec)
+STIMULI_TOP1 = dict(target=15 / 16, verifier=15 / 16, judge=12 / 16)
 # held-out top-1 under Gaussian pixel noise of std 30 (0-255 scale): target
-# and verifier were fine-tuned with noise (train_*_noise.py); before that the
-# verifier fell to chance at std 10, so it scored every noisy video as noise
-NOISY_TOP1 = dict(target=0.85, verifier=0.7)
+# and verifier were fine-tuned with noise (train_*_noise.py); before that an
+# X3D verifier fell to chance at std 10, so it scored every noisy video as
+# noise
+NOISY_TOP1 = dict(target=0.85, verifier=0.85)
 
 
 def _config(name: str) -> Config:
@@ -182,10 +180,11 @@ def test_held_out_top1(name: str, held_out) -> None:
 
 
 def test_families() -> None:
-    """Three different architectures; the verifier has BatchNorm."""
+    """Three different architectures, the judge a transformer; the verifier
+    has BatchNorm."""
     backbones = {n: type(trained(n).backbone).__name__ for n in MODELS_}
-    assert backbones == dict(target='ResNet3d', verifier='X3D',
-                             judge='ResNet2Plus1d')
+    assert backbones == dict(target='ResNet3d', verifier='ResNet2Plus1d',
+                             judge='MViT')
     assert any(isinstance(m, torch.nn.BatchNorm3d)
                for m in trained('verifier').modules())
 

@@ -126,6 +126,29 @@ def test_cli_reports_grid_errors_without_traceback(tmp_path):
         "'lepas'" in result.output
     assert 'Traceback' not in result.output
     assert not (tmp_path / 'o' / 'table.md').exists()
+    # an argument the parameterisation does not take fails before any row
+    grid = write_grid(tmp_path, f"rows = [dict(name='a', config={FULL!r}, "
+                      "cfg_options={'leaps.inverter.parameterization.type': "
+                      "'PixelVideo'})]", 'pixel.py')
+    result = CliRunner().invoke(tables.main, [grid, '--out',
+                                              str(tmp_path / 'o')])
+    assert result.exit_code == 1
+    assert "Row 'a': leaps.inverter.parameterization" in result.output
+    assert "'time_weight'" in result.output
+    assert 'Traceback' not in result.output
+    assert not (tmp_path / 'o' / 'a').exists()
+
+
+@pytest.mark.parametrize('grid', ['table1_demo', 'table2_demo',
+                                  'parameterizations_demo'])
+def test_shipped_grid_rows_build(monkeypatch, grid):
+    """Every row's parameterisation, transforms and losses build from its
+    merged config (a row's options once merged PixelVideo into the main
+    job's FourierVideo settings and failed only when it ran)."""
+    monkeypatch.chdir(REPO)
+    loaded = load_grid(f'registry_configs/tables/{grid}.py')
+    splits = tables.check_rows(loaded.rows, loaded)
+    assert set(splits) == {row.name for row in loaded.rows}
 
 
 # --- markdown layouts -------------------------------------------------------

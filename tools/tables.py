@@ -32,7 +32,7 @@ import click
 TOOLS = osp.dirname(osp.abspath(__file__))
 sys.path.insert(0, osp.dirname(TOOLS))
 sys.path.insert(0, TOOLS)
-os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')  # no busy-wait threads
+import _omp  # noqa: E402,F401  (OpenMP wait policy, before torch)
 
 from evaluate import (evaluate, find_parent_run, log_to_mlflow,  # noqa: E402
                       to_json_value)
@@ -78,18 +78,44 @@ def row_state(work_dir: str, spec: dict) -> Tuple[str, Optional[dict]]:
     return ('done', metrics) if metrics is not None else ('partial', None)
 
 
+def build_objective(cfg) -> None:
+    """Build what a row's ``leaps.inverter`` makes of x* without its
+    networks (parameterisation, transforms, loss terms), so that an argument
+    a component does not take fails here; raises the component's error."""
+    from mmengine.registry import DefaultScope
+
+    from leaps_mm.registry import MODELS
+    inverter = cfg.get('leaps', {}).get('inverter', {})
+    parts = [('parameterization', inverter.get('parameterization'))]
+    parts += [(f'{key}.{i}', part) for key in ('transforms', 'losses')
+              for i, part in enumerate(inverter.get(key) or [])]
+    with DefaultScope.overwrite_default_scope('leaps_mm'):
+        for key, part in parts:
+            if part is None:
+                continue
+            try:
+                MODELS.build(part)
+            except Exception as error:
+                raise ValueError(f'leaps.inverter.{key} ({dict(part)}): '
+                                 f'{error}') from error
+
+
 def check_rows(rows: Sequence[Row], grid: Grid) -> Dict[str, int]:
     """Load every row's config with its cfg-options (what invert.py will
-    do), so that a wrong key fails now, not after an hour of other rows;
-    return each row's Inception Score splits (the grid's, else the
-    config's ``leaps.evaluation.is_splits``)."""
+    do) and build its parameterisation, transforms and loss terms, so that a
+    wrong key fails now, not after an hour of other rows; return each row's
+    Inception Score splits (the grid's, else the config's
+    ``leaps.evaluation.is_splits``)."""
     from leaps_mm.apis.cli_config import load_config
     splits = {}
     for row in rows:
         try:
             cfg = load_config(row.config, dict(row.cfg_options))
+            build_objective(cfg)
         except click.ClickException as error:
             raise click.ClickException(f'Row {row.name!r}: {error.message}')
+        except ValueError as error:
+            raise click.ClickException(f'Row {row.name!r}: {error}')
         splits[row.name] = grid.is_splits or cfg.get('leaps', {}).get(
             'evaluation', {}).get('is_splits', 10)
     return splits
@@ -99,7 +125,6 @@ def stream(command: List[str], log_path: str) -> int:
     """Run ``command``, echoing its output (progress bars included) and
     copying it to ``log_path``; return its exit status."""
     env = dict(os.environ, PYTHONUNBUFFERED='1')
-    env.setdefault('OMP_WAIT_POLICY', 'PASSIVE')
     out = sys.stdout.buffer if hasattr(sys.stdout, 'buffer') else None
     sys.stdout.flush()
     with open(log_path, 'ab') as log:

@@ -1,11 +1,18 @@
 """Train a demo recognizer on the procedural motion dataset with mmengine's
 Runner, test it on the held-out split, and export a small checkpoint.
 
-    python tools/train.py registry_configs/demo/train_r3d.py
+    python tools/train.py registry_configs/demo/train_r3d_robust.py
 
-The export (``checkpoints/demo/<export_name>.pth`` unless ``--out``) holds
+The export (``<export_dir>/<export_name>.pth``, by default
+``checkpoints/demo/<export_name>.pth``, unless ``--out``) holds
 only ``state_dict`` (fp32) and ``meta`` (``dataset_meta.classes``, the
 held-out top-1, the config), written atomically; no optimizer state.
+
+A stage that fine-tunes another names it: ``load_from`` is the earlier
+stage's export and ``load_from_config`` the config that makes it. When
+``load_from`` does not exist yet, that config is trained first (and its own
+earlier stages before it), so one command reproduces a whole chain;
+``--from-scratch`` retrains the earlier stages even when their exports exist.
 """
 from __future__ import annotations
 
@@ -18,7 +25,7 @@ from typing import Sequence
 import click
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')  # no busy-wait threads
+import _omp  # noqa: E402,F401  (OpenMP wait policy, before torch)
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
@@ -56,25 +63,48 @@ def export_checkpoint(model, path: str, meta: dict) -> int:
     return osp.getsize(path)
 
 
-@click.command()
-@click.argument('config', type=click.Path(dir_okay=False))
-@click.option('--work-dir', help='Runner work dir (logs, full checkpoints); '
-              'default: the config\'s work_dir.')
-@click.option('--cfg-options', multiple=True, metavar='KEY=VALUE',
-              help='Override config keys, e.g. train_cfg.max_epochs=2 '
-              '(repeatable).')
-@click.option('--out', type=click.Path(dir_okay=False),
-              help='Exported checkpoint; default '
-              'checkpoints/demo/<export_name>.pth.')
-@click.option('--no-export', is_flag=True,
-              help='Train and test only; write no exported checkpoint.')
-def main(config: str, work_dir: str | None, cfg_options: Sequence[str],
-         out: str | None, no_export: bool) -> None:
-    """Train the demo recognizer of CONFIG (registry_configs/demo/train_*.py),
-    report its held-out top-1 and export it."""
+def export_path(cfg) -> str:
+    """Where a config's model is exported: ``<export_dir>/<export_name>.pth``
+    (default ``checkpoints/demo/`` of this repository)."""
+    folder = cfg.get('export_dir') or osp.join(REPO, 'checkpoints', 'demo')
+    return osp.join(folder, f"{cfg.get('export_name', 'model')}.pth")
+
+
+def prerequisite(cfg, config: str, from_scratch: bool) -> str | None:
+    """The config that makes ``cfg.load_from`` when that file is missing
+    (or always, ``from_scratch``), else None. A missing file that no config
+    makes, or a config that exports elsewhere, is an error naming the keys
+    (before any training)."""
+    load_from = cfg.get('load_from')
+    stage = cfg.get('load_from_config')
+    if not load_from or (osp.exists(load_from)
+                         and not (from_scratch and stage)):
+        return None
+    if not stage:
+        raise click.ClickException(
+            f'{config}: load_from {load_from!r} does not exist and the config '
+            'sets no load_from_config that trains it; train that model first '
+            'or set load_from=None.')
+    made = export_path(load_train_config(stage, {}, None))
+    if osp.abspath(made) != osp.abspath(load_from):
+        raise click.ClickException(
+            f'{config}: load_from_config {stage} exports {made}, not '
+            f'load_from {load_from!r}: make them name the same file.')
+    return stage
+
+
+def train(config: str, cfg_options: dict, work_dir: str | None,
+          out: str | None, export: bool, from_scratch: bool = False
+          ) -> str | None:
+    """Train CONFIG (after any missing earlier stage, or every earlier
+    stage with ``from_scratch``), test it on the held-out split and export
+    it; return the export's path."""
     import torch
-    from leaps_mm.apis.cli_config import parse_cfg_options
-    cfg = load_train_config(config, parse_cfg_options(cfg_options), work_dir)
+    cfg = load_train_config(config, cfg_options, work_dir)
+    stage = prerequisite(cfg, config, from_scratch)
+    if stage is not None:
+        click.echo(f'Training {stage} first: it makes {cfg.load_from}.')
+        train(stage, {}, None, None, export=True, from_scratch=from_scratch)
     torch.set_num_threads(int(cfg.get('num_threads', 2)))
 
     import leaps_mm  # noqa: F401  (patches mmaction, registers components)
@@ -94,14 +124,14 @@ def main(config: str, work_dir: str | None, cfg_options: Sequence[str],
     metrics = runner.test()
     top1 = float(metrics.get('acc/top1', float('nan')))
     test_set = cfg.test_dataloader.dataset
-    click.echo(f'held-out top-1 {top1:.4f} on {test_set.num_samples} clips '
-               f'(seed {test_set.seed}); training took {train_s:.0f} s')
-    if no_export:
-        return
+    click.echo(f'{config}: held-out top-1 {top1:.4f} on '
+               f'{test_set.num_samples} clips (seed {test_set.seed}); '
+               f'training took {train_s:.0f} s')
+    if not export:
+        return None
     model = runner.model.module if hasattr(runner.model, 'module') \
         else runner.model
-    path = out or osp.join(REPO, 'checkpoints', 'demo',
-                           f"{cfg.get('export_name', 'model')}.pth")
+    path = out or export_path(cfg)
     meta = dict(
         dataset_meta=dict(classes=list(MOTION_CLASSES)),
         held_out_top1=top1,
@@ -116,6 +146,32 @@ def main(config: str, work_dir: str | None, cfg_options: Sequence[str],
     )
     size = export_checkpoint(model, path, meta)
     click.echo(f'exported {path} ({size / 1024:.0f} KiB)')
+    return path
+
+
+@click.command()
+@click.argument('config', type=click.Path(dir_okay=False))
+@click.option('--work-dir', help='Runner work dir (logs, full checkpoints); '
+              'default: the config\'s work_dir.')
+@click.option('--cfg-options', multiple=True, metavar='KEY=VALUE',
+              help='Override config keys, e.g. train_cfg.max_epochs=2 '
+              '(repeatable).')
+@click.option('--out', type=click.Path(dir_okay=False),
+              help='Exported checkpoint; default '
+              'checkpoints/demo/<export_name>.pth.')
+@click.option('--no-export', is_flag=True,
+              help='Train and test only; write no exported checkpoint.')
+@click.option('--from-scratch', is_flag=True,
+              help='Also retrain every earlier stage (load_from_config) '
+              'whose export exists, overwriting it.')
+def main(config: str, work_dir: str | None, cfg_options: Sequence[str],
+         out: str | None, no_export: bool, from_scratch: bool) -> None:
+    """Train the demo recognizer of CONFIG (registry_configs/demo/train_*.py),
+    after any missing earlier stage it fine-tunes, report its held-out top-1
+    and export it."""
+    from leaps_mm.apis.cli_config import parse_cfg_options
+    train(config, parse_cfg_options(cfg_options), work_dir, out,
+          export=not no_export, from_scratch=from_scratch)
 
 
 if __name__ == '__main__':

@@ -1,8 +1,8 @@
 # The main job: LEAPS on the demo models trained on the procedural motion
 # dataset (tools/train.py registry_configs/demo/train_*.py): invert the
-# adversarially trained ResNet3d-18 target, score with the X3D verifier and
-# the R(2+1)D judge, for every class with the shipped stimuli (data/stimuli,
-# 8 classes x 2).
+# adversarially trained ResNet3d-18 target, score with the R(2+1)D verifier
+# and the MViT judge (a transformer), for every class with the shipped
+# stimuli (data/stimuli, 8 classes x 2).
 #
 # Measured choices (README "Main job"), each against the paper's set-up on
 # these models: x* as a space-time spectrum with decorrelated colour (pixels
@@ -16,8 +16,9 @@ _base_ = ['./train_r3d.py', '../_base_/leaps.py']
 
 # {{ fileDirname }}: this folder, so configs inheriting this one from
 # anywhere find the verifier's and judge's configs
-verifier = dict(_delete_=True, from_config='{{ fileDirname }}/train_x3d.py')
-judge = dict(from_config='{{ fileDirname }}/train_judge.py')
+verifier = dict(_delete_=True,
+                from_config='{{ fileDirname }}/train_r2plus1d.py')
+judge = dict(from_config='{{ fileDirname }}/train_mvit.py')
 test_pipeline = [
     dict(type='PyAVInit'),
     dict(type='SampleFrames', clip_len=16, frame_interval=1, num_clips=1,
@@ -32,9 +33,9 @@ leaps = dict(
     inverter=dict(
         input_size=(16, 64, 64),  # the demo models' clip size
         target_checkpoint='checkpoints/demo/r3d.pth',
-        verifier_checkpoint='checkpoints/demo/x3d.pth',
+        verifier_checkpoint='checkpoints/demo/r2plus1d.pth',
         verifier_input_size=None,
-        judge_checkpoint='checkpoints/demo/judge_r2plus1d.pth',
+        judge_checkpoint='checkpoints/demo/mvit.pth',
         losses=[
             dict(type='LogitMaximization', weight=1.0),
             dict(type='PrimingLoss', distance='jvs', layer_weights=1.0),

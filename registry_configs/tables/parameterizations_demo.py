@@ -1,5 +1,5 @@
 # Parameterisations and transforms of x* on the trained demo models
-# (demo/leaps_r3d.py: ResNet3d-18 target, X3D verifier, R(2+1)D judge that
+# (demo/leaps_r3d.py: ResNet3d-18 target, R(2+1)D verifier, MViT judge that
 # never enters the loss): pixel (the paper's) vs Fourier vs low resolution vs
 # decorrelated colour, with and without the random transforms of
 # demo/leaps_r3d.py (roll, scale, rotation, blur, temporal shift), for full
@@ -21,9 +21,13 @@ iters = 200
 cfg_options = {
     'leaps.stimuli.ann_file': 'data/stimuli/stimuli_one_per_class.txt',
     'leaps.inverter.target_checkpoint': 'checkpoints/demo/r3d_noise.pth',
+    # the whole parameterisation replaced (_delete_), not merged into the
+    # main job's FourierVideo settings
+    'leaps.inverter.parameterization._delete_': True,
     'leaps.inverter.parameterization.type': 'PixelVideo',
     'leaps.inverter.parameterization.init_std': 1.0,
     'leaps.inverter.parameterization.colour': 'rgb',
+    'leaps.inverter.parameterization.value_range': 'clip',
     'leaps.loop.optim_wrapper.optimizer.lr': 0.2}
 
 _NO_T = {'leaps.inverter.transforms': []}

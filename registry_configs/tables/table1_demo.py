@@ -1,5 +1,5 @@
 # Paper Table 1 on the trained demo models (demo/leaps_r3d.py: adversarially
-# trained ResNet3d-18 target, X3D verifier, R(2+1)D judge; the 16 shipped
+# trained ResNet3d-18 target, R(2+1)D verifier, MViT judge; the 16 shipped
 # stimuli, one video per stimulus, 16x64^2, batch 8; Fourier x* with
 # decorrelated colour): the two baselines and four LEAPS variants.
 #
@@ -10,7 +10,7 @@
 # Kinetics validation set as stimuli for LEAPS), IS over one split of 16
 # videos. 6 rows x 16 videos x 200 steps take ~10 min on 2 CPU cores (a row
 # without R_feat ~1 min, with it ~2.5 min).
-title = 'Table 1 on the demo models (ResNet3d-18 target, X3D verifier)'
+title = 'Table 1 on the demo models (ResNet3d-18 target, R(2+1)D verifier)'
 layout = 'table1'
 iters = 200
 rows = [

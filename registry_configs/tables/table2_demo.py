@@ -14,9 +14,13 @@ iters = 200
 # (before adversarial training), pixel x* from noise of std 1, Adam lr 0.2.
 cfg_options = {
     'leaps.inverter.target_checkpoint': 'checkpoints/demo/r3d_noise.pth',
+    # the whole parameterisation replaced (_delete_), not merged into the
+    # main job's FourierVideo settings
+    'leaps.inverter.parameterization._delete_': True,
     'leaps.inverter.parameterization.type': 'PixelVideo',
     'leaps.inverter.parameterization.init_std': 1.0,
     'leaps.inverter.parameterization.colour': 'rgb',
+    'leaps.inverter.parameterization.value_range': 'clip',
     'leaps.loop.optim_wrapper.optimizer.lr': 0.2}
 rows = [
     dict(name='l2', config='registry_configs/ablations/dist_l2.py'),
