@@ -38,6 +38,7 @@ def build_inverter(config: str, input_size: tuple, cfg_options: dict):
     from mmengine.registry import DefaultScope
 
     from leaps_mm.apis import build_runner_config
+    from leaps_mm.loops.inversion_loop import DEFAULT_OPTIM_WRAPPER
     from leaps_mm.registry import MODELS
     cfg = Config.fromfile(config)
     cfg.merge_from_dict(cfg_options)
@@ -48,8 +49,8 @@ def build_inverter(config: str, input_size: tuple, cfg_options: dict):
     for key in ('target_input_size', 'verifier_input_size'):
         if inverter_cfg.get(key) is not None:
             inverter_cfg[key] = input_size
-    optimizer = dict(runner_cfg.test_cfg.get('optim_wrapper', {}).get(
-        'optimizer', dict(type='Adam', lr=0.2)))
+    optimizer = dict((runner_cfg.test_cfg.get('optim_wrapper')
+                      or DEFAULT_OPTIM_WRAPPER)['optimizer'])
     with DefaultScope.overwrite_default_scope('leaps_mm'):
         return MODELS.build(inverter_cfg), optimizer
 

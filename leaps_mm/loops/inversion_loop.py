@@ -19,6 +19,11 @@ from leaps_mm.visualization import write_job_outputs
 from .interruption import (StopSignals, SweepInterrupted, load_partial,
                            remove_partial, save_partial)
 
+# the optimiser of a loop config that names none (_base_/leaps_core.py sets
+# the same); fused: the whole Adam update in one kernel
+DEFAULT_OPTIM_WRAPPER = dict(type='OptimWrapper',
+                             optimizer=dict(type='Adam', lr=0.2, fused=True))
+
 
 def job_id(sample_idx: int, class_name: str) -> str:
     """Folder name of a job: its index in the job list and its class."""
@@ -77,9 +82,7 @@ class InversionLoop(BaseLoop):
         self.evaluator.dataset_meta = getattr(self.dataloader.dataset,
                                               'metainfo', None)
         self.iters = int(iters)
-        self.optim_wrapper_cfg = optim_wrapper or dict(
-            type='OptimWrapper',
-            optimizer=dict(type='Adam', lr=0.2, fused=True))
+        self.optim_wrapper_cfg = optim_wrapper or DEFAULT_OPTIM_WRAPPER
         self.param_scheduler_cfg = param_scheduler or dict(
             type='CosineAnnealingLR', eta_min=0.0)
         self.log_interval = max(int(log_interval), 1)

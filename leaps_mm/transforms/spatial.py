@@ -56,6 +56,15 @@ def _gather_pixels(video: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
                        ).view(video.shape)
 
 
+def _roll_index(dy: torch.Tensor, dx: torch.Tensor, h: int,
+                w: int) -> torch.Tensor:
+    """Source pixel of every output pixel of a circular shift of each job's
+    ``(H, W)`` frames by ``(dy[n], dx[n])``, flattened: ``(N, H*W)``."""
+    rows = (torch.arange(h)[None, :, None] - dy[:, None, None]) % h
+    cols = (torch.arange(w)[None, None, :] - dx[:, None, None]) % w
+    return (rows * w + cols).reshape(len(dy), -1)
+
+
 class _PermutePixels(torch.autograd.Function):
     """Each job's frames with their pixels permuted by its own ``index``;
     the backward gathers by the inverse permutation (one pass each way; a
@@ -87,13 +96,10 @@ class RandomRoll(VideoTransform):
         dy = randint(generators, -self.max_shift, self.max_shift)
         dx = randint(generators, -self.max_shift, self.max_shift)
         h, w = video.shape[3:]
-        rows = (torch.arange(h)[None, :, None] - dy[:, None, None]) % h
-        cols = (torch.arange(w)[None, None, :] - dx[:, None, None]) % w
-        index = (rows * w + cols).reshape(len(dy), -1)
-        inverse = torch.empty_like(index).scatter_(
-            1, index, torch.arange(h * w).expand_as(index).contiguous())
-        return _PermutePixels.apply(video, index.to(video.device),
-                                    inverse.to(video.device))
+        # rolling back by (-dy, -dx) is the inverse permutation
+        return _PermutePixels.apply(
+            video, _roll_index(dy, dx, h, w).to(video.device),
+            _roll_index(-dy, -dx, h, w).to(video.device))
 
 
 @MODELS.register_module()
