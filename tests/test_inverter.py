@@ -20,7 +20,7 @@ LOSSES = [
 ]
 
 
-def make_inverter(losses=LOSSES, **kwargs):
+def make_inverter(losses=LOSSES, calibrate=True, **kwargs):
     torch.manual_seed(0)
     cfg = dict(
         type='LEAPSInverter',
@@ -35,7 +35,7 @@ def make_inverter(losses=LOSSES, **kwargs):
     with DefaultScope.overwrite_default_scope('leaps_mm'):
         inverter = MODELS.build(cfg)
     for net in (inverter.target, inverter.verifier):
-        if net is not None:
+        if net is not None and calibrate:
             calibrate_batchnorm(net, SIZE)
     return inverter
 
@@ -256,7 +256,11 @@ def test_a_job_runs_the_same_alone_and_in_a_batch_with_transforms(
         return adam_steps(inverter, optimizer, 4)
 
     batch, alone = run([0, 1]), run([1])
-    assert torch.allclose(batch[1:], alone, atol=1e-4)
+    # The networks' kernels round differently per batch size (losses differ
+    # by ~1e-7) and Adam's first steps, ~lr * sign(g), amplify that to
+    # ~1e-4 where g is near 0; a job that saw its batch-mate would be off by
+    # far more than 1e-3.
+    assert torch.allclose(batch[1:], alone, atol=1e-3)
     assert not torch.allclose(batch[0], batch[1], atol=1e-2)
 
 

@@ -347,3 +347,42 @@ def test_time_grid_at_the_papers_8_frames(name, layer, t_prime):
         model.extract_feat(torch.randn(1, 1, 3, 8, 32, 32), stage='head')
     taps.remove()
     assert got.temporal.shape[2] == t_prime
+
+
+def test_means_carry_the_gradient_of_torchs_own_mean(family):
+    """The gradient w.r.t. each video of a loss on the tapped means equals
+    that of the same loss on ``torch.mean`` of the raw inputs, the sample
+    run alone."""
+    name, settings, model = family
+    video = torch.randn((2, 3) + settings['input'])
+    x = video.clone().requires_grad_()
+    taps = FeatureTaps(model, **settings['taps'])
+    try:
+        with taps.capture(2, video.shape[2], want=('means', )) as got:
+            model.extract_feat(x[:, None], stage='head')
+    finally:
+        taps.remove()
+    g = torch.Generator().manual_seed(1)
+    weights = {layer: torch.randn(mean.shape[-1], generator=g)
+               for layer, mean in got.means.items()}
+    grad, = torch.autograd.grad(
+        sum((got.means[layer] * w).sum() for layer, w in weights.items()), x)
+    modules = dict(model.named_modules())
+    for i in range(2):
+        alone = video[i:i + 1].clone().requires_grad_()
+        means = {}
+        handles = [modules[layer].register_forward_pre_hook(
+            lambda _m, args, layer=layer: means.__setitem__(
+                layer, manual_mean(args[0], modules[layer])))
+            for layer in weights]
+        try:
+            model.extract_feat(alone[:, None], stage='head')
+        finally:
+            for handle in handles:
+                handle.remove()
+        ref, = torch.autograd.grad(
+            sum((means[layer] * w).sum() for layer, w in weights.items()),
+            alone)
+        scale = ref.abs().max()
+        assert scale > 0, name
+        assert (grad[i] - ref[0]).abs().max() <= 1e-4 * scale, name

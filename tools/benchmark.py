@@ -5,8 +5,10 @@
 The floor is one forward and one backward to the input through the target and,
 when a loss term uses it (FeatureDiversityLoss), through the verifier (no
 weight gradients); the LEAPS iteration is the full
-step of the InversionLoop (loss terms, backward, Adam, clipping). Each
-measurement runs in a fresh process so that its peak memory is its own.
+step of the InversionLoop (loss terms, backward, Adam, clipping). Floor and
+LEAPS steps are timed alternately in one process, so that drifts in the
+machine's speed (shared hosts) fall on both alike; each peak memory is
+measured in a fresh process of its own.
 The options for big models (``--channels-last``, ``--checkpoint-target``,
 ``--autocast``, ``--compile``) apply to both, so each run's
 ``overhead_ratio`` compares like with like; compare runs with and without an
@@ -21,7 +23,7 @@ import statistics
 import subprocess
 import sys
 import time
-from typing import Callable, List
+from typing import Callable, Dict, List
 
 import click
 
@@ -55,43 +57,42 @@ def build_inverter(config: str, input_size: tuple, cfg_options: dict):
         return MODELS.build(inverter_cfg), optimizer
 
 
-def time_steps(step: Callable[[], None], warmup: int, iters: int,
-               sync: Callable[[], None]) -> List[float]:
+def time_alternately(steps: Dict[str, Callable[[], None]], warmup: int,
+                     iters: int, sync: Callable[[], None]
+                     ) -> Dict[str, List[float]]:
+    """Seconds per call of each step, the steps taking turns."""
     for _ in range(warmup):
-        step()
+        for step in steps.values():
+            step()
     sync()
-    times = []
+    times = {name: [] for name in steps}
     for _ in range(iters):
-        start = time.perf_counter()
-        step()
-        sync()
-        times.append(time.perf_counter() - start)
+        for name, step in steps.items():
+            start = time.perf_counter()
+            step()
+            sync()
+            times[name].append(time.perf_counter() - start)
     return times
 
 
-def compile_networks(inverter) -> None:
-    """``torch.compile`` the backbones and heads of target and verifier in
-    place (the taps' hooks are traced with them)."""
-    import torch
-    for network in (inverter.target, inverter.verifier):
-        if network is not None:
-            for name in ('backbone', 'cls_head'):
-                setattr(network, name, torch.compile(getattr(network, name)))
+def summary(times: List[float]) -> dict:
+    quartiles = statistics.quantiles(times, n=4)
+    return dict(median_s=statistics.median(times),
+                iqr_s=float(quartiles[2] - quartiles[0]),
+                min_s=min(times), max_s=max(times))
 
 
 def measure_once(config: str, input_size: tuple, mode: str, batch: int,
-                 iters: int, device: str, cfg_options: dict,
-                 compile_: bool = False) -> dict:
-    """Time ``mode`` ('floor' or 'leaps') in this process; report peak
-    memory (max RSS on CPU, max allocated on CUDA) above the built models."""
+                 iters: int, device: str, cfg_options: dict) -> dict:
+    """In this process: ``mode='time'`` times floor and LEAPS steps
+    alternately; ``'floor'`` or ``'leaps'`` reports that step's peak memory
+    (max RSS on CPU, max allocated on CUDA) above the built models."""
     import torch
 
     from leaps_mm.models.inverter import recognizer_logits, resize_video
     from leaps_mm.registry import OPTIMIZERS
     inverter, optimizer_cfg = build_inverter(config, input_size, cfg_options)
     inverter = inverter.to(device)
-    if compile_:
-        compile_networks(inverter)
     generator = [torch.Generator().manual_seed(i) for i in range(batch)]
     targets = torch.zeros(batch, dtype=torch.long)
     stimulus = torch.randn((batch, 3) + input_size)
@@ -122,18 +123,19 @@ def measure_once(config: str, input_size: tuple, mode: str, batch: int,
         optimizer.step()
         inverter.after_step()
 
+    if mode == 'time':
+        times = time_alternately(dict(floor=floor_step, leaps=leaps_step),
+                                 warmup=3, iters=iters, sync=sync)
+        return {name: summary(t) for name, t in times.items()}
     if cuda:
         torch.cuda.reset_peak_memory_stats()
     base_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    times = time_steps(floor_step if mode == 'floor' else leaps_step,
-                       warmup=3, iters=iters, sync=sync)
+    time_alternately({mode: floor_step if mode == 'floor' else leaps_step},
+                     warmup=1, iters=2, sync=sync)
     peak = (torch.cuda.max_memory_allocated() / 2**20 if cuda else
             (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base_rss)
             / 1024)
-    return dict(mode=mode, batch=batch, median_s=statistics.median(times),
-                iqr_s=float(statistics.quantiles(times, n=4)[2] -
-                            statistics.quantiles(times, n=4)[0]),
-                min_s=min(times), max_s=max(times), peak_mib=peak)
+    return dict(peak_mib=peak)
 
 
 def run_isolated(args: List[str]) -> dict:
@@ -161,11 +163,12 @@ def run_isolated(args: List[str]) -> dict:
 @click.option('--autocast', type=click.Choice(['bf16', 'fp16']),
               default=None, help='leaps.inverter.autocast.')
 @click.option('--compile', 'compile_', is_flag=True,
-              help='torch.compile the networks\' backbones and heads.')
+              help='leaps.inverter.compile=True (torch.compile of the '
+              'networks\' backbones and heads).')
 @click.option('--tracking-uri', default=None,
               help='MLflow store to log to (default: $MLFLOW_TRACKING_URI; '
               'neither: no logging).')
-@click.option('--measure', type=click.Choice(['floor', 'leaps']),
+@click.option('--measure', type=click.Choice(['time', 'floor', 'leaps']),
               hidden=True)
 @click.option('--batch', type=int, default=1, hidden=True)
 def main(config, input_size, out, iters, batch_sizes, device, cfg_options,
@@ -184,20 +187,24 @@ def main(config, input_size, out, iters, batch_sizes, device, cfg_options,
         cfg_options.append('leaps.inverter.checkpoint_target=True')
     if autocast:
         cfg_options.append(f'leaps.inverter.autocast={autocast}')
+    if compile_:
+        cfg_options.append('leaps.inverter.compile=True')
     if measure:  # a child process: one measurement, JSON on stdout
         click.echo(json.dumps(measure_once(
             config, size, measure, batch, iters, device,
-            parse_cfg_options(cfg_options), compile_)))
+            parse_cfg_options(cfg_options))))
         return
     import torch
     common = [config, '--input-size', input_size, '--iters', str(iters),
-              '--device', device, *(['--compile'] if compile_ else []),
+              '--device', device,
               *[a for o in cfg_options for a in ('--cfg-options', o)]]
     started = time.perf_counter()
     rows = []
     for b in [int(v) for v in batch_sizes.split(',')]:
+        timed = run_isolated([*common, '--measure', 'time', '--batch', str(b)])
         for mode in ('floor', 'leaps'):
-            row = run_isolated([*common, '--measure', mode, '--batch', str(b)])
+            row = dict(mode=mode, batch=b, **timed[mode], **run_isolated(
+                [*common, '--measure', mode, '--batch', str(b)]))
             row['videos_iters_per_s'] = b / row['median_s']
             rows.append(row)
             click.echo(f'batch {b} {mode:5s}: {row["median_s"]:.3f} s/it '

@@ -108,6 +108,11 @@ class LEAPSInverter(BaseModel):
             its blocks/stages (see :func:`checkpoint_modules`), a string is
             a regex of module names; cuts the memory of a step at the cost
             of a second forward pass of the target; gradients are unchanged.
+        compile: ``torch.compile`` the backbones and heads of target and
+            verifier in place (True, or a dict of ``torch.compile`` kwargs);
+            the taps' reductions are traced with them and fused by the
+            compiler. Costs minutes of compilation before the first step, so
+            it pays off over long runs.
     """
 
     def __init__(self,
@@ -128,6 +133,7 @@ class LEAPSInverter(BaseModel):
                  autocast: Optional[str] = None,
                  channels_last: bool = False,
                  checkpoint_target: CheckpointRule = False,
+                 compile: Union[bool, dict] = False,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(data_preprocessor=data_preprocessor,
@@ -198,6 +204,12 @@ class LEAPSInverter(BaseModel):
             j_mean, j_std = pixel_normalizer(self.judge)
             self.register_buffer('judge_mean', j_mean, persistent=False)
             self.register_buffer('judge_std', j_std, persistent=False)
+        if compile:  # after the taps: their hooks are traced too
+            options = compile if isinstance(compile, dict) else {}
+            for network in (self.target, self.verifier):
+                if network is not None:
+                    network.backbone.compile(**options)
+                    network.cls_head.compile(**options)
         self.register_buffer('targets', torch.zeros(0, dtype=torch.long),
                              persistent=False)
         self.stimulus_means: Dict[str, torch.Tensor] = {}

@@ -10,6 +10,9 @@ only the reductions the objective needs, never the whole activation:
 * the per-sample channel mean and variance ``(N, C)`` of BatchNorm inputs,
   with the layer's running statistics (feature diversity, eq. 3).
 
+The hooks take sums; the means and variances of all layers are made from
+them at once when the capture ends (:mod:`.channel_stats`).
+
 Layouts are recognised from the module kind:
 
 * BatchNorm: channels first, ``(N, C, T, H, W)`` (batch-major merged leading
@@ -29,6 +32,8 @@ from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 import torch
 from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
+
+from .channel_stats import LayerSums, Layout
 
 
 @dataclass
@@ -58,134 +63,19 @@ class TokenGrid:
 
 @dataclass
 class Capture:
-    """What one forward pass left in the taps."""
+    """What one forward pass left in the taps (complete when the capture
+    ends)."""
     means: Dict[str, torch.Tensor] = field(default_factory=dict)
     temporal: Optional[torch.Tensor] = None
     bn_stats: List[Tuple[torch.Tensor, torch.Tensor, torch.Tensor,
                          torch.Tensor]] = field(default_factory=list)
-
-
-def _channels_last_to_nlc(x: torch.Tensor, batch_size: int,
-                          batch_dim: int) -> torch.Tensor:
-    """``(..., C)`` with the batch (possibly merged) at ``batch_dim`` ->
-    ``(N, L, C)``."""
-    if batch_dim != 0:
-        x = x.movedim(batch_dim, 0)
-    return x.reshape(batch_size, -1, x.shape[-1])
-
-
-class _BroadcastMean(torch.autograd.Function):
-    """``x.mean(dims)`` whose backward is a broadcast *view* of
-    ``grad / count``: autograd adds it straight into the layer's other
-    gradient, instead of first writing a full-size ``expand / count`` copy
-    (one pass over the activation saved per tapped layer)."""
-
-    @staticmethod
-    def forward(ctx, x: torch.Tensor, dims: Tuple[int, ...]) -> torch.Tensor:
-        ctx.shape, ctx.dims = x.shape, dims
-        return x.mean(dim=dims)
-
-    @staticmethod
-    def backward(ctx, grad: torch.Tensor):
-        count = 1
-        for d in ctx.dims:
-            count *= ctx.shape[d]
-        grad = grad / count
-        for d in sorted(ctx.dims):
-            grad = grad.unsqueeze(d)
-        return grad.expand(ctx.shape), None
-
-
-def _var_mean(flat: torch.Tensor,
-              dim: int) -> Tuple[torch.Tensor, torch.Tensor]:
-    """Biased variance and mean of ``(N, ·, ·)`` over ``dim`` from two reads
-    and no write: ``E[x²] - E[x]²`` (on CPU ~2.5x faster than a mean and
-    the norm of the centred values, and ~10x than ``torch.var_mean``'s
-    Welford loop; relative error ~1e-6 in fp32 for activations whose mean is
-    a few standard deviations, which a regulariser does not feel)."""
-    mean = flat.mean(dim)
-    power = torch.linalg.vector_norm(flat, dim=dim).square_().div_(
-        flat.shape[dim])
-    return (power - mean.square()).clamp_min_(0), mean
-
-
-class _ChannelVarMean(torch.autograd.Function):
-    """Biased variance and mean ``(N, C)`` of ``(N, C, L)`` (``dim=2``) or
-    ``(N, L, C)`` (``dim=1``) over ``L``, with a fused backward:
-    ``d/dx = g_mean / L + (2 g_var / L) (x - mean)``, written as one
-    ``addcmul`` pass over the activation (autograd's var_mean backward
-    takes five)."""
-
-    @staticmethod
-    def forward(ctx, flat: torch.Tensor, dim: int = 2):
-        var, mean = _var_mean(flat, dim)
-        ctx.save_for_backward(flat, mean)
-        ctx.dim = dim
-        return var, mean
-
-    @staticmethod
-    def backward(ctx, g_var: Optional[torch.Tensor],
-                 g_mean: Optional[torch.Tensor]):
-        flat, mean = ctx.saved_tensors
-        dim, length = ctx.dim, flat.shape[ctx.dim]
-        if g_var is None:
-            return (g_mean / length).unsqueeze(dim).expand(flat.shape), None
-        scale = g_var * (2.0 / length)
-        shift = -scale * mean
-        if g_mean is not None:
-            shift = shift + g_mean / length
-        return torch.addcmul(shift.unsqueeze(dim), flat,
-                             scale.unsqueeze(dim)), None
-
-
-def _is_channels_last(x: torch.Tensor, batch_size: int) -> bool:
-    """A ``(N, C, T, H, W)`` tensor stored channels-last-3d (C varies
-    fastest), unmerged batch."""
-    return (x.dim() == 5 and x.shape[0] == batch_size and x.shape[1] > 1
-            and x.is_contiguous(memory_format=torch.channels_last_3d))
-
-
-def channel_var_mean(x: torch.Tensor, batch_size: int
-                     ) -> Tuple[torch.Tensor, torch.Tensor]:
-    """Per-sample channel variance (biased) and mean ``(N, C)`` of a
-    BatchNorm input ``(N[*k], C, ...)``, over every non-channel axis.
-    Reduces along memory: channels-last inputs as ``(N, L, C)`` views."""
-    if _is_channels_last(x, batch_size):
-        flat, dim = x.permute(0, 2, 3, 4, 1).reshape(
-            batch_size, -1, x.shape[1]), 1
-    else:
-        flat = x.reshape(batch_size, -1, x.shape[1], x[0, 0].numel())
-        flat, dim = flat.transpose(1, 2).reshape(batch_size, x.shape[1],
-                                                 -1), 2
-    if torch.is_grad_enabled() and flat.requires_grad:
-        return _ChannelVarMean.apply(flat, dim)
-    return _var_mean(flat, dim)
-
-
-def _mean(x: torch.Tensor, dims: Tuple[int, ...]) -> torch.Tensor:
-    if torch.is_grad_enabled() and x.requires_grad:
-        return _BroadcastMean.apply(x, dims)
-    return x.mean(dim=dims)
-
-
-def channel_mean(x: torch.Tensor, batch_size: int, channels_last: bool,
-                 batch_dim: int = 0) -> torch.Tensor:
-    """Per-sample channel mean over every non-channel axis.
-
-    Args:
-        x: a BatchNorm input ``(N[*k], C, ...)`` when ``channels_last`` is
-            False, else a LayerNorm input ``(..., C)``.
-    Returns:
-        ``(N, C)``.
-    """
-    if channels_last:
-        return _mean(_channels_last_to_nlc(x, batch_size, batch_dim), (1, ))
-    if _is_channels_last(x, batch_size):  # (N, L, C) view, along memory
-        return _mean(x.permute(0, 2, 3, 4, 1).reshape(
-            batch_size, -1, x.shape[1]), (1, ))
-    n_merged, channels = x.shape[:2]
-    return _mean(x.reshape(batch_size, n_merged // batch_size, channels, -1),
-                 (1, 3))
+    # the sums of the tapped layers, made statistics when it ends
+    mean_sums: LayerSums = field(
+        default_factory=lambda: LayerSums(variance=False), repr=False)
+    mean_names: List[str] = field(default_factory=list, repr=False)
+    bn_sums: LayerSums = field(
+        default_factory=lambda: LayerSums(variance=True), repr=False)
+    bn_modules: List[nn.Module] = field(default_factory=list, repr=False)
 
 
 def to_time_grid(x: torch.Tensor, batch_size: int, num_frames: int,
@@ -286,6 +176,8 @@ class FeatureTaps:
             grid = replace(grid, batch_dim=0)
         batch_dim = grid.batch_dim
 
+        layout = Layout(channels_last, batch_dim)
+
         def hook(_module: nn.Module, args: tuple) -> None:
             capture = self._active
             if capture is None:
@@ -293,8 +185,11 @@ class FeatureTaps:
             x = args[0]
             n = self._batch_size
             if 'means' in self._want:
-                capture.means[name] = channel_mean(x, n, channels_last,
-                                                   batch_dim)
+                capture.mean_sums.add(x, n, layout)
+                capture.mean_names.append(name)
+            if 'bn_stats' in self._want and not channels_last:
+                capture.bn_sums.add(x, n, layout)
+                capture.bn_modules.append(module)
             if 'temporal' in self._want and (
                     self.temporal_layer is None or name == self.temporal_layer):
                 z = to_time_grid(x, n, self._num_frames, channels_last, grid)
@@ -302,10 +197,6 @@ class FeatureTaps:
                 if z is not None and (self.temporal_layer is not None
                                       or z.shape[2] >= 2):
                     capture.temporal = z
-            if 'bn_stats' in self._want and not channels_last:
-                var, mean = channel_var_mean(x, n)
-                capture.bn_stats.append(
-                    (mean, var, module.running_mean, module.running_var))
 
         return hook
 
@@ -328,8 +219,26 @@ class FeatureTaps:
         self._batch_size, self._num_frames = batch_size, num_frames
         try:
             yield capture
+            self._finish(capture)
         finally:
             self._active = None
+
+    @staticmethod
+    def _finish(capture: Capture) -> None:
+        """Means and variances of all tapped layers from their sums."""
+        sums = capture.mean_sums
+        if sums.totals:
+            mean, _ = sums.moments()
+            capture.means.update(zip(capture.mean_names,
+                                     mean.split(sums.sizes, -1)))
+        sums = capture.bn_sums
+        if sums.totals:
+            mean, var = sums.moments()
+            capture.bn_stats.extend(
+                (m, v, module.running_mean, module.running_var)
+                for m, v, module in zip(mean.split(sums.sizes, -1),
+                                        var.split(sums.sizes, -1),
+                                        capture.bn_modules))
 
     def remove(self) -> None:
         for handle in self._handles:
