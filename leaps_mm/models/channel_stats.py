@@ -16,6 +16,7 @@ the layer runs, so autograd computes them only when the backward reaches
 the layer, after the layer's own input gradient, into which it adds them in
 place.
 """
+import functools
 from dataclasses import dataclass, field
 from typing import List, Optional, Tuple
 
@@ -74,16 +75,14 @@ def channel_sums(x: torch.Tensor, batch_size: int, layout: Layout,
     return total, norm, view.numel() // total.numel()
 
 
-def _moments(total: torch.Tensor, norm: Optional[torch.Tensor],
-             count) -> Moments:
-    """Mean and biased variance ``E[x²] - E[x]²`` from the sums (None
-    without ``norm``). Relative error ~1e-6 in fp32 for activations whose
-    mean is a few standard deviations, which a regulariser does not feel;
-    several times cheaper on CPU than ``torch.var_mean``'s Welford loop."""
-    mean = total / count
-    if norm is None:
-        return mean, None
-    return mean, (norm.square() / count - mean.square()).clamp_min(0)
+@functools.lru_cache(maxsize=16)
+def _channel_counts(counts: Tuple[int, ...], sizes: Tuple[int, ...],
+                    dtype: torch.dtype, device: str) -> torch.Tensor:
+    """Each concatenated channel's count of summed values, ``(Σ C_l,)``,
+    made once per layout and device (no host-to-device copy per step)."""
+    return torch.repeat_interleave(
+        torch.tensor(counts, dtype=dtype, device=device),
+        torch.tensor(sizes, device=device))
 
 
 @dataclass
@@ -107,10 +106,16 @@ class LayerSums:
         return [total.shape[-1] for total in self.totals]
 
     def moments(self) -> Moments:
-        """Means and variances (None without) of all layers, ``(N, Σ C_l)``."""
+        """Means and biased variances ``E[x²] - E[x]²`` (None without) of
+        all layers, ``(N, Σ C_l)``. Relative error ~1e-6 in fp32 for
+        activations whose mean is a few standard deviations, which a
+        regulariser does not feel; several times cheaper on CPU than
+        ``torch.var_mean``'s Welford loop."""
         total = torch.cat(self.totals, -1)
-        count = torch.repeat_interleave(
-            torch.tensor(self.counts, dtype=total.dtype, device=total.device),
-            torch.tensor(self.sizes, device=total.device))
-        norm = torch.cat(self.norms, -1) if self.variance else None
-        return _moments(total, norm, count)
+        count = _channel_counts(tuple(self.counts), tuple(self.sizes),
+                                total.dtype, str(total.device))
+        mean = total / count
+        if not self.variance:
+            return mean, None
+        power = torch.cat(self.norms, -1).square() / count
+        return mean, (power - mean.square()).clamp_min(0)
