@@ -56,7 +56,7 @@ LOG_PROCESSORS = Registry('log_processor', parent=MMACTION_LOG_PROCESSORS,
 OPTIMIZERS = Registry('optimizer', parent=MMACTION_OPTIMIZERS,
                       scope='leaps_mm')
 OPTIM_WRAPPERS = Registry('optim_wrapper', parent=MMACTION_OPTIM_WRAPPERS,
-                          scope='leaps_mm')
+                          scope='leaps_mm', locations=['leaps_mm.loops'])
 OPTIM_WRAPPER_CONSTRUCTORS = Registry(
     'optimizer wrapper constructor',
     parent=MMACTION_OPTIM_WRAPPER_CONSTRUCTORS, scope='leaps_mm')

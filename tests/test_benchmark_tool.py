@@ -35,3 +35,29 @@ def test_benchmark_report(tmp_path) -> None:
     assert report['input_size'] == [4, 32, 32]
     table = (tmp_path / 'bench.md').read_text()
     assert f'overhead_ratio {report["overhead_ratio"]:.3f}' in table
+
+
+PEAK_AFTER_A_HIGHER_ONE = '''
+import sys
+sys.path.insert(0, sys.argv[1])
+from benchmark import reset_rss_peak, rss_peak_mib
+MiB = 2**20
+set_up = bytearray(b'1') * (256 * MiB)  # written: resident
+del set_up
+old_base = rss_peak_mib()
+base = reset_rss_peak()
+step = bytearray(b'1') * (64 * MiB)
+print(rss_peak_mib() - base, rss_peak_mib() - old_base)
+'''
+
+
+@pytest.mark.skipif(not osp.exists('/proc/self/clear_refs'),
+                    reason='resetting the peak RSS needs Linux')
+def test_a_step_peak_below_the_set_up_peak_is_measured() -> None:
+    done = subprocess.run(
+        [sys.executable, '-c', PEAK_AFTER_A_HIGHER_ONE,
+         osp.join(REPO, 'tools')], capture_output=True, text=True, cwd=REPO)
+    assert done.returncode == 0, done.stderr[-3000:]
+    measured, without_reset = map(float, done.stdout.split())
+    assert 60 <= measured <= 80  # the step's 64 MiB
+    assert without_reset <= 0  # the set-up's 256 MiB peak hid it

@@ -29,9 +29,10 @@ def test_main_job_fools_its_target_and_transfers(tmp_path):
     assert model_top1 >= 0.9, [r['model_pred'] for r in records]
     assert min(r['model_prob_target'] for r in records) > 0.3
     # Independent models see the class (chance 1/8): measured at this
-    # budget, verifier 7/8 (mean p 0.84) and judge 5/8 (0.57); the verifier
-    # bar is the issue's 70 %, the judge's (reported, no bar in the issue)
-    # one video below its measurement. The full figures (200 steps, 16
+    # budget, verifier 6/8 (mean p 0.81; 7/8 before the BatchNorm taps'
+    # float-level change) and judge 5/8 (0.57); the verifier bar is the
+    # issue's 70 %, the judge's (reported, no bar in the issue) one video
+    # below its measurement. The full figures (200 steps, 16
     # stimuli) are in the README, "Main job".
     top1 = {net: sum(r[f'{net}_pred'] == r['target'] for r in records) / 8
             for net in ('verifier', 'judge')}

@@ -12,10 +12,12 @@ from click.testing import CliRunner
 from conftest import DEMO_CONFIG, REPO, STIMULI
 
 sys.path.insert(0, osp.join(REPO, 'tools'))
+from _cli import split_cfg_options  # noqa: E402
 from invert import main  # noqa: E402
 
+# several KEY=VALUE after one --cfg-options, as in mmengine's tools
 FAST = ['--iters', '3', '--cfg-options', 'leaps.inverter.input_size=(4,32,32)',
-        '--cfg-options', 'leaps.loop.log_interval=1', '--no-mlflow']
+        'leaps.loop.log_interval=1', '--no-mlflow']
 RESULT_KEYS = {'target_index', 'target_name', 'stimulus', 'model_pred',
                'model_prob_target', 'verifier_pred', 'verifier_prob_target',
                'iterations', 'seconds', 'final_losses', 'seed', 'config',
@@ -43,12 +45,44 @@ def test_sweep_writes_complete_job_folders(tmp_path, two_job_list):
         record = json.loads((folder / 'result.json').read_text())
         assert RESULT_KEYS <= set(record)
         assert record['iterations'] == 3 and len(record['history']) == 3
+        assert 'loss_scale' not in record['history'][0]  # fp32: none
         assert set(record['final_losses']) == {
             'loss_ce', 'loss_prim', 'loss_coh', 'loss_feat'}
         assert 0 <= record['model_prob_target'] <= 1
     first = json.loads((tmp_path / jobs[1] / 'result.json').read_text())
     assert first['target_name'] == 'move right' and first['target_index'] == 1
     assert str(tmp_path) in result.output
+
+
+def test_fp16_sweep_scales_the_loss_and_logs_the_scale(tmp_path):
+    stimulus = osp.join(STIMULI, 'expand', '0.mp4')
+    result = invert('--stimulus', stimulus, '--target', 'expand',
+                    '--work-dir', str(tmp_path), *FAST, '--cfg-options',
+                    'leaps.inverter.autocast=fp16')
+    assert result.exit_code == 0, result.output
+    record = json.loads(
+        (tmp_path / '00000_expand' / 'result.json').read_text())
+    scales = [point['loss_scale'] for point in record['history']]
+    # GradScaler's 2**16, halved at each skipped step, never grown in 3
+    assert len(scales) == 3
+    assert all(s in {2.0**k for k in range(17)} for s in scales)
+    assert scales == sorted(scales, reverse=True)
+    assert all(np.isfinite(v) for v in record['final_losses'].values())
+
+
+@pytest.mark.parametrize('args, expected', [
+    (['c.py', '--cfg-options', 'a=1', 'b=(4, 32)', '--iters', '3'],
+     ['c.py', '--cfg-options', 'a=1', '--cfg-options', 'b=(4, 32)',
+      '--iters', '3']),
+    (['--cfg-options=a=1', 'b=2', 'c.py'],
+     ['--cfg-options=a=1', '--cfg-options', 'b=2', 'c.py']),
+    # a value's own '=' is not a new option; '--' ends the options
+    (['--cfg-options', 'a=x=y', '--', 'k=v'],
+     ['--cfg-options', 'a=x=y', '--', 'k=v']),
+    (['--seed', '3', 'c.py'], ['--seed', '3', 'c.py']),
+])
+def test_cfg_options_take_several_values_after_one_flag(args, expected):
+    assert split_cfg_options(args) == expected
 
 
 def test_same_seed_same_video_and_seed_changes_it(tmp_path):

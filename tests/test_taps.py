@@ -284,17 +284,66 @@ def test_bn_stats_per_sample_and_running_statistics():
     assert running_var is bns[first].running_var
 
 
-def test_hooks_are_idle_outside_a_capture_and_removable():
+def test_taps_are_idle_outside_a_capture_and_removable():
+    """BatchNorm layers take their sums inside the layer (an instance
+    ``forward``), other layers by a forward pre-hook; outside a capture the
+    network computes what it computed before, and ``remove`` restores it."""
     model = build_family('x3d_s')
-    taps = FeatureTaps(model)
     video = torch.randn(1, 1, 3, 4, 32, 32)
     with torch.no_grad():
-        model.extract_feat(video, stage='head')
-    assert taps._active is None
-    hooked = sum(len(m._forward_pre_hooks) for m in model.modules())
-    assert hooked == len(taps.modules) > 0
+        before = model.extract_feat(video, stage='head')[0]
+
+    def fused():
+        return {n for n, m in model.named_modules() if 'forward' in vars(m)}
+
+    def hooked():
+        return {n for n, m in model.named_modules() if m._forward_pre_hooks}
+
+    # Conv3d: a kind other than BatchNorm, so tapped by a hook
+    taps = FeatureTaps(model, module_types=('BatchNorm3d', 'Conv3d'))
+    with torch.no_grad():
+        after = model.extract_feat(video, stage='head')[0]
+    assert taps._active is None and torch.equal(after, before)
+    batchnorms = {n for n, m in taps.modules.items()
+                  if isinstance(m, _BatchNorm)}
+    assert fused() == batchnorms and hooked() == set(taps.modules) - batchnorms
     taps.remove()
-    assert sum(len(m._forward_pre_hooks) for m in model.modules()) == 0
+    assert not fused() and not hooked()
+
+    taps = FeatureTaps(model, fuse_batchnorm=False)
+    assert not fused() and hooked() == set(taps.modules)
+    taps.remove()
+    assert not hooked()
+
+
+def test_batchnorm_statistics_and_gradients_are_the_same_fused_or_not():
+    """The sums taken inside BatchNorm layers give the statistics and video
+    gradients of the hooks' separate sums (means, BatchNorm means and
+    variances), also for a layer in training mode, which is not fused."""
+    model = build_family('x3d_s')
+    model.backbone.layer1[0].conv2.bn.train()  # takes the hooks' path
+    video = torch.randn(2, 3, 4, 32, 32)
+    results = []
+    for fuse in (True, False):
+        x = video.clone().requires_grad_()
+        taps = FeatureTaps(model, fuse_batchnorm=fuse)
+        try:
+            with taps.capture(2, 4, want=('means', 'bn_stats')) as got:
+                model.extract_feat(x[:, None], stage='head')
+        finally:
+            taps.remove()
+        g = torch.Generator().manual_seed(0)
+        loss = sum((mean * torch.randn(mean.shape, generator=g)).sum()
+                   for mean in got.means.values())
+        for mean, var, _, _ in got.bn_stats:
+            loss = loss + (var * torch.randn(var.shape, generator=g)).sum()
+        grad, = torch.autograd.grad(loss, x)
+        results.append((loss.detach(), grad))
+    (loss_fused, grad_fused), (loss_hooks, grad_hooks) = results
+    assert torch.allclose(loss_fused, loss_hooks, rtol=1e-5)
+    scale = grad_hooks.abs().max()
+    assert scale > 0
+    assert (grad_fused - grad_hooks).abs().max() <= 1e-4 * scale
 
 
 def test_taps_config_errors():
@@ -386,3 +435,17 @@ def test_means_carry_the_gradient_of_torchs_own_mean(family):
         scale = ref.abs().max()
         assert scale > 0, name
         assert (grad[i] - ref[0]).abs().max() <= 1e-4 * scale, name
+
+
+def test_batchnorm_on_features_without_space_or_time():
+    """A BatchNorm1d on ``(N, C)`` features (nothing to sum over) keeps
+    the general path: its mean is the input itself."""
+    net = nn.Sequential(nn.Linear(4, 3), nn.BatchNorm1d(3)).eval()
+    net.requires_grad_(False)
+    taps = FeatureTaps(net, module_types=('BatchNorm1d', ), include=None)
+    x = torch.randn(2, 4)
+    with torch.no_grad(), taps.capture(2, 1) as got:
+        out = net(x)
+    taps.remove()
+    assert torch.allclose(got.means['1'], net[0](x))
+    assert torch.allclose(out, net(x))

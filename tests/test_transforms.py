@@ -3,6 +3,7 @@ import math
 
 import pytest
 import torch
+import torch.nn.functional as F
 from mmengine.registry import DefaultScope
 
 from leaps_mm.registry import MODELS
@@ -144,6 +145,28 @@ def test_composed_affine_map_warps_like_the_two_in_order():
                           atol=1e-5)
     assert not torch.allclose(affine_warp(x, compose_affine(mirror, turn)),
                               twice, atol=1e-2)
+
+
+def test_warp_moves_every_frame_by_its_jobs_map():
+    """Each (job, channel, frame) image is resampled alone by the job's map,
+    and the gradient goes back the same way."""
+    x = video(2, t=3, size=8).requires_grad_()
+    theta = torch.tensor([[[0.9, -0.2, 0.1], [0.2, 0.9, 0.0]],
+                          [[1.1, 0.1, 0.0], [-0.1, 1.1, -0.2]]])
+    upstream = torch.randn(x.shape,
+                           generator=torch.Generator().manual_seed(2))
+    affine_warp(x, theta).backward(upstream)
+    for j in range(2):
+        frames = x[j].detach().reshape(-1, 1, 8, 8).requires_grad_()
+        grid = F.affine_grid(theta[j:j + 1].expand(len(frames), 2, 3),
+                             list(frames.shape), align_corners=False)
+        alone = F.grid_sample(frames, grid, padding_mode='reflection',
+                              align_corners=False)
+        alone.backward(upstream[j].reshape(alone.shape))
+        assert torch.allclose(affine_warp(x, theta)[j],
+                              alone.view(x.shape[1:]), atol=1e-6)
+        assert torch.allclose(x.grad[j], frames.grad.view(x.shape[1:]),
+                              atol=1e-6)
 
 
 def test_pipeline_fuses_scale_and_rotation_with_the_same_draws():

@@ -14,6 +14,8 @@ The options for big models (``--channels-last``, ``--checkpoint-target``,
 ``overhead_ratio`` compares like with like; compare runs with and without an
 option for its effect.
 """
+import ctypes
+import gc
 import json
 import os
 import os.path as osp
@@ -29,12 +31,13 @@ import click
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 import _omp  # noqa: E402,F401  (OpenMP wait policy, before torch)
+from _cli import CfgOptionsCommand  # noqa: E402
 
 
 def build_inverter(config: str, input_size: tuple, cfg_options: dict):
     """The config's LEAPSInverter with random weights, x* of ``input_size``
-    and every fixed input size scaled to it, and the config's optimizer
-    config (``leaps.loop.optim_wrapper.optimizer``)."""
+    and every fixed input size scaled to it, and the config's optim-wrapper
+    config (``leaps.loop.optim_wrapper``)."""
     import leaps_mm  # noqa: F401
     from mmengine.config import Config
     from mmengine.registry import DefaultScope
@@ -51,10 +54,10 @@ def build_inverter(config: str, input_size: tuple, cfg_options: dict):
     for key in ('target_input_size', 'verifier_input_size'):
         if inverter_cfg.get(key) is not None:
             inverter_cfg[key] = input_size
-    optimizer = dict((runner_cfg.test_cfg.get('optim_wrapper')
-                      or DEFAULT_OPTIM_WRAPPER)['optimizer'])
+    optim_wrapper = dict(runner_cfg.test_cfg.get('optim_wrapper')
+                         or DEFAULT_OPTIM_WRAPPER)
     with DefaultScope.overwrite_default_scope('leaps_mm'):
-        return MODELS.build(inverter_cfg), optimizer
+        return MODELS.build(inverter_cfg), optim_wrapper
 
 
 def time_alternately(steps: Dict[str, Callable[[], None]], warmup: int,
@@ -82,23 +85,62 @@ def summary(times: List[float]) -> dict:
                 min_s=min(times), max_s=max(times))
 
 
+def rss_peak_mib() -> float:
+    """This process's peak RSS in MiB: Linux's ``VmHWM``, else
+    ``ru_maxrss`` (which on Linux also holds the parent's peak at the exec
+    that started this process)."""
+    try:
+        with open('/proc/self/status') as file:
+            for line in file:
+                if line.startswith('VmHWM:'):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def reset_rss_peak() -> float:
+    """Hand freed heap memory back to the OS (glibc's ``malloc_trim``), set
+    the process's peak RSS to its current RSS (Linux's
+    ``/proc/self/clear_refs``) and return it in MiB. Without the reset, a
+    transient peak of the set-up (building and loading the models) would
+    hide a lower peak of the step measured after it; where either call is
+    unavailable the peak is returned as it stands."""
+    gc.collect()
+    try:
+        ctypes.CDLL(None).malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc
+        pass
+    try:
+        with open('/proc/self/clear_refs', 'w') as file:
+            file.write('5')  # 5: reset the peak RSS (Linux >= 4.0)
+    except OSError:
+        pass
+    return rss_peak_mib()
+
+
 def measure_once(config: str, input_size: tuple, mode: str, batch: int,
                  iters: int, device: str, cfg_options: dict) -> dict:
     """In this process: ``mode='time'`` times floor and LEAPS steps
     alternately; ``'floor'`` or ``'leaps'`` reports that step's peak memory
-    (max RSS on CPU, max allocated on CUDA) above the built models."""
+    (after one warm-up step, the peak of two steps above the memory before
+    them: RSS on CPU, see :func:`reset_rss_peak`; allocated on CUDA)."""
     import torch
+    from mmengine.registry import DefaultScope
 
+    from leaps_mm.loops import build_optim_wrapper
     from leaps_mm.models.inverter import recognizer_logits, resize_video
-    from leaps_mm.registry import OPTIMIZERS
-    inverter, optimizer_cfg = build_inverter(config, input_size, cfg_options)
+    inverter, optim_wrapper_cfg = build_inverter(config, input_size,
+                                                 cfg_options)
     inverter = inverter.to(device)
     generator = [torch.Generator().manual_seed(i) for i in range(batch)]
     targets = torch.zeros(batch, dtype=torch.long)
     stimulus = torch.randn((batch, 3) + input_size)
     inverter.reset(targets, stimulus, generator=generator)
     latents = list(inverter.parameterization.parameters())
-    optimizer = OPTIMIZERS.build(dict(optimizer_cfg, params=latents))
+    with DefaultScope.overwrite_default_scope('leaps_mm'):
+        optim_wrapper = build_optim_wrapper(optim_wrapper_cfg, latents,
+                                            inverter.autocast_dtype)
     cuda = device.startswith('cuda')
     sync = torch.cuda.synchronize if cuda else (lambda: None)
 
@@ -116,26 +158,28 @@ def measure_once(config: str, input_size: tuple, mode: str, batch: int,
         for latent in latents:
             latent.grad = None
 
-    def leaps_step() -> None:
-        optimizer.zero_grad(set_to_none=True)
-        loss, _ = inverter.parse_losses(inverter(mode='loss'))
-        loss.backward()
-        optimizer.step()
+    def leaps_step() -> None:  # as in InversionLoop.run_jobs
+        with optim_wrapper.optim_context(inverter):
+            loss, _ = inverter.parse_losses(inverter(mode='loss'))
+        optim_wrapper.update_params(loss)
         inverter.after_step()
 
     if mode == 'time':
         times = time_alternately(dict(floor=floor_step, leaps=leaps_step),
                                  warmup=3, iters=iters, sync=sync)
         return {name: summary(t) for name, t in times.items()}
+    step = floor_step if mode == 'floor' else leaps_step
+    step()  # one-off allocations (thread pools, kernel caches, Adam's state)
+    sync()
     if cuda:
         torch.cuda.reset_peak_memory_stats()
-    base_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    time_alternately({mode: floor_step if mode == 'floor' else leaps_step},
-                     warmup=1, iters=2, sync=sync)
-    peak = (torch.cuda.max_memory_allocated() / 2**20 if cuda else
-            (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base_rss)
-            / 1024)
-    return dict(peak_mib=peak)
+        base_mib = torch.cuda.memory_allocated() / 2**20
+    else:
+        base_mib = reset_rss_peak()
+    time_alternately({mode: step}, warmup=0, iters=2, sync=sync)
+    peak_mib = (torch.cuda.max_memory_allocated() / 2**20 if cuda else
+                rss_peak_mib())
+    return dict(peak_mib=peak_mib - base_mib)
 
 
 def run_isolated(args: List[str]) -> dict:
@@ -146,7 +190,7 @@ def run_isolated(args: List[str]) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-@click.command()
+@click.command(cls=CfgOptionsCommand)
 @click.argument('config')
 @click.option('--input-size', default='8,112,112', show_default=True,
               help='T,H,W of x* (fixed model inputs are scaled to it).')
@@ -154,7 +198,9 @@ def run_isolated(args: List[str]) -> dict:
 @click.option('--iters', default=20, show_default=True, type=int)
 @click.option('--batch-sizes', default='1,2,4,8', show_default=True)
 @click.option('--device', default='cpu', show_default=True)
-@click.option('--cfg-options', multiple=True, metavar='KEY=VALUE')
+@click.option('--cfg-options', multiple=True, metavar='KEY=VALUE',
+              help='Override config keys (several after one flag, or '
+              'repeat it).')
 @click.option('--channels-last', is_flag=True,
               help='leaps.inverter.channels_last=True (channels-last-3d).')
 @click.option('--checkpoint-target', is_flag=True,

@@ -13,6 +13,7 @@ import click
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 import _omp  # noqa: E402,F401  (OpenMP wait policy, before torch)
+from _cli import CfgOptionsCommand  # noqa: E402
 
 _CHECKPOINT_NONE = ('none', 'random')
 
@@ -132,7 +133,8 @@ def init_distributed(launcher: str) -> None:
         dist.init_process_group('gloo')
 
 
-@click.command(context_settings=dict(help_option_names=['-h', '--help']))
+@click.command(cls=CfgOptionsCommand,
+               context_settings=dict(help_option_names=['-h', '--help']))
 @click.argument('config')
 @click.option('--checkpoint', help='Target weights: path or URL (OpenMMLab '
               'format); "none" for random weights. Default: the config\'s.')
@@ -153,7 +155,7 @@ def init_distributed(launcher: str) -> None:
 @click.option('--seed', type=int, help='Seed of the initial noise.')
 @click.option('--cfg-options', multiple=True, metavar='KEY=VALUE',
               help='Override config keys, e.g. leaps.loop.iters=100 '
-              '(repeatable).')
+              'leaps.batch_size=4 (several after one flag, or repeat it).')
 @click.option('--tracking-uri', help='MLflow tracking URI, e.g. '
               'http://127.0.0.1:5000 (default: $MLFLOW_TRACKING_URI, else '
               'sqlite:///<work dir>/mlflow.db).')

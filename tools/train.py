@@ -26,6 +26,7 @@ import click
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 import _omp  # noqa: E402,F401  (OpenMP wait policy, before torch)
+from _cli import CfgOptionsCommand  # noqa: E402
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
@@ -149,13 +150,13 @@ def train(config: str, cfg_options: dict, work_dir: str | None,
     return path
 
 
-@click.command()
+@click.command(cls=CfgOptionsCommand)
 @click.argument('config', type=click.Path(dir_okay=False))
 @click.option('--work-dir', help='Runner work dir (logs, full checkpoints); '
               'default: the config\'s work_dir.')
 @click.option('--cfg-options', multiple=True, metavar='KEY=VALUE',
               help='Override config keys, e.g. train_cfg.max_epochs=2 '
-              '(repeatable).')
+              '(several after one flag, or repeat it).')
 @click.option('--out', type=click.Path(dir_okay=False),
               help='Exported checkpoint; default '
               'checkpoints/demo/<export_name>.pth.')

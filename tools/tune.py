@@ -16,6 +16,7 @@ import click
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 import _omp  # noqa: E402,F401  (OpenMP wait policy, before torch)
+from _cli import CfgOptionsCommand  # noqa: E402
 
 DEFAULT_TRIALS = 20
 
@@ -25,7 +26,8 @@ def _pick(cli, settings: dict, key: str, default=None):
     return cli if cli is not None else settings.get(key, default)
 
 
-@click.command(context_settings=dict(help_option_names=['-h', '--help']))
+@click.command(cls=CfgOptionsCommand,
+               context_settings=dict(help_option_names=['-h', '--help']))
 @click.argument('config')
 @click.option('--space', 'space_file', required=True,
               help='Space file: `space` (config keys and their ranges or '
@@ -55,7 +57,8 @@ def _pick(cli, settings: dict, key: str, default=None):
 @click.option('--gifs', type=click.IntRange(min=0), help='Synthesized gifs '
               'logged per trial (default 4).')
 @click.option('--cfg-options', multiple=True, metavar='KEY=VALUE',
-              help='Fixed overrides for every trial (repeatable).')
+              help='Fixed overrides for every trial (several after one '
+              'flag, or repeat it).')
 @click.option('--no-config-trial', is_flag=True, help='Do not run the '
               'config\'s own values as the first trial.')
 @click.option('--tracking-uri', help='MLflow tracking URI (default: '

@@ -1,3 +1,5 @@
-from .inversion_loop import InversionLoop, job_id
+from .inversion_loop import InversionLoop, build_optim_wrapper, job_id
+from .loss_scale_optim_wrapper import LossScaleOptimWrapper
 
-__all__ = ['InversionLoop', 'job_id']
+__all__ = ['InversionLoop', 'LossScaleOptimWrapper', 'build_optim_wrapper',
+           'job_id']

@@ -19,7 +19,7 @@ import os
 import os.path as osp
 import signal
 import threading
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, Optional, Sequence
 
 import torch
 from mmengine.logging import print_log

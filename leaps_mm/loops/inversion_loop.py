@@ -3,7 +3,7 @@ import json
 import os.path as osp
 import re
 import time
-from typing import Dict, List, Optional, Sequence, Union
+from typing import Dict, List, Optional, Union
 
 import torch
 from mmengine.evaluator import Evaluator
@@ -25,6 +25,21 @@ DEFAULT_OPTIM_WRAPPER = dict(type='OptimWrapper',
                              optimizer=dict(type='Adam', lr=0.2, fused=True))
 
 
+def build_optim_wrapper(cfg: dict, params: List[torch.nn.Parameter],
+                        autocast_dtype: Optional[torch.dtype] = None):
+    """The optim wrapper of ``cfg`` (an optim-wrapper config whose
+    ``optimizer`` has no params; type ``OptimWrapper`` if it names none)
+    over ``params``. With fp16 autocast a plain
+    ``OptimWrapper`` becomes a :class:`LossScaleOptimWrapper`: fp16
+    gradients underflow without loss scaling."""
+    cfg = dict(cfg)
+    cfg.setdefault('type', 'OptimWrapper')
+    optimizer = OPTIMIZERS.build(dict(cfg.pop('optimizer'), params=params))
+    if autocast_dtype == torch.float16 and cfg['type'] == 'OptimWrapper':
+        cfg['type'] = 'LossScaleOptimWrapper'
+    return OPTIM_WRAPPERS.build(dict(cfg, optimizer=optimizer))
+
+
 def job_id(sample_idx: int, class_name: str) -> str:
     """Folder name of a job: its index in the job list and its class."""
     slug = re.sub(r'[^A-Za-z0-9]+', '_', class_name).strip('_') or 'class'
@@ -44,11 +59,14 @@ class InversionLoop(BaseLoop):
     Args:
         iters: optimisation steps per job (the paper: 2000).
         optim_wrapper: mmengine optim-wrapper config without the optimizer's
-            params (``type='AmpOptimWrapper', dtype='bfloat16'`` for autocast).
+            params. Autocast is the inverter's ``autocast``; with fp16 a
+            plain ``OptimWrapper`` scales the loss
+            (:func:`build_optim_wrapper`).
         param_scheduler: scheduler config, stepped every iteration; ``T_max``
             / ``end`` default to ``iters``.
         log_interval: steps between loss read-outs (the only host syncs);
-            each job's curve goes to ``result.json['history']``.
+            each job's curve goes to ``result.json['history']`` (with
+            ``loss_scale`` when the optim wrapper scales the loss).
         fps: frame rate of the written videos.
         seed: base seed of x*'s initial noise.
         resume: skip jobs whose folder already holds ``result.json`` (their
@@ -153,10 +171,8 @@ class InversionLoop(BaseLoop):
                           for key, values in data_batch.items()}
 
     def _build_optimisation(self, params: List[torch.nn.Parameter]):
-        cfg = dict(self.optim_wrapper_cfg)
-        optimizer = OPTIMIZERS.build(dict(cfg.pop('optimizer'),
-                                          params=params))
-        wrapper = OPTIM_WRAPPERS.build(dict(cfg, optimizer=optimizer))
+        wrapper = build_optim_wrapper(self.optim_wrapper_cfg, params,
+                                      self.inverter.autocast_dtype)
         scheduler_cfg = dict(self.param_scheduler_cfg, by_epoch=False)
         scheduler_cfg.setdefault('T_max', self.iters)
         if scheduler_cfg['type'] != 'CosineAnnealingLR':
@@ -221,6 +237,10 @@ class InversionLoop(BaseLoop):
             inverter.after_step()
             if (step + 1) % self.log_interval == 0 or step + 1 == self.iters:
                 lr = optim_wrapper.get_lr()['lr'][0]
+                extra = dict(lr=lr)
+                scaler = getattr(optim_wrapper, 'loss_scaler', None)
+                if scaler is not None:  # halved at every skipped step
+                    extra['loss_scale'] = scaler.get_scale()
                 per_job = {k: v.detach().float().cpu() for k, v in terms.items()}
                 total = sum(per_job.values())
                 for j in torch.nonzero(~torch.isfinite(total)).flatten().tolist():
@@ -232,7 +252,7 @@ class InversionLoop(BaseLoop):
                 for j, curve in enumerate(history):
                     curve.append(dict({k: float(v[j]) for k, v in
                                        per_job.items()}, loss=float(total[j]),
-                                      lr=lr, step=step + 1))
+                                      **extra, step=step + 1))
                 bar.set_postfix({k.replace('loss_', ''): f'{float(v.mean()):.3g}'
                                  for k, v in dict(per_job, loss=total).items()})
                 if len(failed) == len(indices):

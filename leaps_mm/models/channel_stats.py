@@ -2,18 +2,18 @@
 
 A tapped input ``x`` (a BatchNorm input ``(N[*k], C, ...)``, or a LayerNorm
 input ``(..., C)``) is reduced over every axis but the sample and the
-channel, to ``(N, C)``. The hook of each layer takes only the sums (``Σx``
-and, for variances, ``||x||``: one read of ``x`` each, no temporary) with
-torch's autograd; the means and variances of all layers of a pass are then
-made at once on the concatenated sums, ``(N, Σ C_l)``
-(:class:`LayerSums`): a step costs at most two small autograd nodes per
-layer, whatever the number of statistics.
+channel, to ``(N, C)``. Each layer contributes only its sums, ``Σx`` and,
+for variances, ``Σx²`` (one read of ``x`` each, no temporary); the means
+and variances of all layers of a pass are then made at once on the
+concatenated sums, ``(N, Σ C_l)`` (:class:`LayerSums`).
 
-The sums' backward keeps memory traffic and peak memory low without a
-hand-written gradient: ``Σx`` backward is a broadcast view (no pass over
-``x``), ``||x||`` backward one ``x * g / ||x||``; both nodes are made before
-the layer runs, so autograd computes them only when the backward reaches
-the layer, after the layer's own input gradient, into which it adds them in
+The sums of eval-mode BatchNorm inputs are taken inside the layer, with one
+backward for the layer and its sums (:mod:`.batchnorm_sums`); the others
+(:func:`channel_sums`, from the taps' hooks) with torch's autograd:
+``Σx`` backward is a broadcast view (no pass over ``x``), ``Σx²`` (via
+``||x||``) backward one ``x * g / ||x||``; both nodes are made before the
+layer runs, so autograd computes them only when the backward reaches the
+layer, after the layer's own input gradient, into which it adds them in
 place.
 """
 import functools
@@ -63,16 +63,15 @@ def channel_view(x: torch.Tensor, batch_size: int, layout: Layout
 
 def channel_sums(x: torch.Tensor, batch_size: int, layout: Layout,
                  variance: bool = False) -> Tuple[torch.Tensor,
-                                                  Optional[torch.Tensor],
-                                                  int]:
-    """``Σx``, ``||x||`` (None without ``variance``), both ``(N, C)`` in
-    fp32 or wider, and the count of values each sums."""
+                                                  Optional[torch.Tensor]]:
+    """``Σx`` and ``Σx²`` (None without ``variance``), both ``(N, C)`` in
+    fp32 or wider."""
     view, dims = channel_view(x, batch_size, layout)
     dtype = torch.promote_types(view.dtype, torch.float32)
     total = view.sum(dims, dtype=dtype)
-    norm = (torch.linalg.vector_norm(view, dim=dims, dtype=dtype)
-            if variance else None)
-    return total, norm, view.numel() // total.numel()
+    squares = (torch.linalg.vector_norm(view, dim=dims, dtype=dtype).square()
+               if variance else None)
+    return total, squares
 
 
 @functools.lru_cache(maxsize=16)
@@ -90,15 +89,19 @@ class LayerSums:
     """The sums of the layers of one pass, in the order they ran."""
     variance: bool
     totals: List[torch.Tensor] = field(default_factory=list)
-    norms: List[torch.Tensor] = field(default_factory=list)
+    squares: List[torch.Tensor] = field(default_factory=list)
     counts: List[int] = field(default_factory=list)
 
     def add(self, x: torch.Tensor, batch_size: int, layout: Layout) -> None:
-        total, norm, count = channel_sums(x, batch_size, layout,
-                                          self.variance)
+        """Take the sums of a tapped input ``x``."""
+        self.append(x, *channel_sums(x, batch_size, layout, self.variance))
+
+    def append(self, x: torch.Tensor, total: torch.Tensor,
+               squares: Optional[torch.Tensor]) -> None:
+        """Keep sums ``(N, C)`` of ``x`` taken elsewhere."""
         self.totals.append(total)
-        self.norms.append(norm)
-        self.counts.append(count)
+        self.squares.append(squares)
+        self.counts.append(x.numel() // total.numel())
 
     @property
     def sizes(self) -> List[int]:
@@ -117,5 +120,5 @@ class LayerSums:
         mean = total / count
         if not self.variance:
             return mean, None
-        power = torch.cat(self.norms, -1).square() / count
+        power = torch.cat(self.squares, -1) / count
         return mean, (power - mean.square()).clamp_min(0)

@@ -9,7 +9,7 @@ from mmengine.model import BaseModel, revert_sync_batchnorm
 from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
-from leaps_mm.losses.base import InversionState, LossTerm
+from leaps_mm.losses.base import InversionState
 from leaps_mm.registry import MODELS
 from leaps_mm.transforms import apply_transforms
 from leaps_mm.utils.checkpoint import load_recognizer_checkpoint
@@ -98,8 +98,9 @@ class LEAPSInverter(BaseModel):
             before the networks see it (the objective's input priors see the
             transformed video too).
         autocast: ``'bf16'`` or ``'fp16'`` runs the networks' forward passes
-            under ``torch.autocast`` (bf16 works on CPUs; mmengine's
-            ``AmpOptimWrapper`` needs CUDA); x* and the loss stay fp32.
+            under ``torch.autocast`` (both run on CPUs and GPUs; with fp16
+            the loop scales the loss, see :func:`build_optim_wrapper`); x*
+            and the loss stay fp32.
         channels_last: store the networks' 5-D weights and feed them x* in
             ``torch.channels_last_3d`` memory format (faster convolutions on
             CPUs with oneDNN and on tensor-core GPUs).
@@ -171,7 +172,13 @@ class LEAPSInverter(BaseModel):
                     to_channels_last(network)
         self.checkpointed = checkpoint_modules(self.target, checkpoint_target)
 
-        self.target_taps = FeatureTaps(self.target, **(taps or {}))
+        # BatchNorm sums inside the layers (taps.py), except where the
+        # compiler fuses them itself or checkpointing recomputes the layers
+        # (a recomputation must save what the first pass saved)
+        fuse = not compile
+        self.target_taps = FeatureTaps(
+            self.target, **(taps or {}),
+            fuse_batchnorm=fuse and not self.checkpointed)
         self.verifier_taps = None
         if 'bn_stats' in self.requires:
             if self.verifier is None:
@@ -190,7 +197,8 @@ class LEAPSInverter(BaseModel):
             # every BatchNorm kind, including the ``_BatchNormXd`` that
             # revert_sync_batchnorm makes of SyncBatchNorm
             self.verifier_taps = FeatureTaps(
-                self.verifier, module_types=bn_types, include=None)
+                self.verifier, module_types=bn_types, include=None,
+                fuse_batchnorm=fuse)
 
         mean, std = pixel_normalizer(self.target)
         self.register_buffer('pixel_mean', mean, persistent=False)

@@ -1,5 +1,6 @@
-"""Feature taps: forward pre-hooks that capture what LEAPS needs from a
-recognizer's layers, for every layout of the paper's architecture families.
+"""Feature taps: forward pre-hooks (and, for BatchNorm, the layer's own
+forward) that capture what LEAPS needs from a recognizer's layers, for every
+layout of the paper's architecture families.
 
 A tap hooks the *input* of a module (by default every ``BatchNorm3d`` and
 ``LayerNorm`` of the backbone, as the official implementation does) and keeps
@@ -10,8 +11,10 @@ only the reductions the objective needs, never the whole activation:
 * the per-sample channel mean and variance ``(N, C)`` of BatchNorm inputs,
   with the layer's running statistics (feature diversity, eq. 3).
 
-The hooks take sums; the means and variances of all layers are made from
-them at once when the capture ends (:mod:`.channel_stats`).
+The taps take sums (eval-mode BatchNorm layers inside the layer, with one
+backward for both; other layers in forward pre-hooks); the means and
+variances of all layers are made from them at once when the capture ends
+(:mod:`.channel_stats`).
 
 Layouts are recognised from the module kind:
 
@@ -27,12 +30,14 @@ Layouts are recognised from the module kind:
 import re
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from typing import Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import (Callable, Dict, Iterator, List, Optional, Sequence,
+                    Tuple)
 
 import torch
 from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
+from .batchnorm_sums import BatchNormSums, can_fuse
 from .channel_stats import LayerSums, Layout
 
 
@@ -113,7 +118,7 @@ def to_time_grid(x: torch.Tensor, batch_size: int, num_frames: int,
 
 
 class FeatureTaps:
-    """Forward pre-hooks on selected modules of one network.
+    """Taps on selected modules of one network.
 
     Args:
         network: the module whose submodules are tapped (e.g. a recognizer).
@@ -126,9 +131,14 @@ class FeatureTaps:
         temporal_layer: name of the layer whose activation feeds the coherence
             term; ``None`` picks the last tapped layer, in execution order,
             whose input has a time axis of at least 2 steps.
+        fuse_batchnorm: take the sums of eval-mode BatchNorm inputs inside
+            the layer (:mod:`.batchnorm_sums`: their gradient rides on the
+            layer's own backward) instead of with separate autograd nodes.
+            Off for layers recomputed by activation checkpointing.
 
-    Hooks return at once unless :meth:`capture` is active, keep no tensors
-    outside a capture, and are removed by :meth:`remove`.
+    Taps do nothing unless :meth:`capture` is active (a fused layer then
+    computes what it computed before), keep no tensors outside a capture,
+    and are removed by :meth:`remove`.
     """
 
     def __init__(self,
@@ -138,7 +148,8 @@ class FeatureTaps:
                  include: Optional[str] = r'^backbone\.',
                  exclude: Optional[str] = None,
                  token_grid: Optional[dict] = None,
-                 temporal_layer: Optional[str] = None) -> None:
+                 temporal_layer: Optional[str] = None,
+                 fuse_batchnorm: bool = True) -> None:
         self.token_grid = TokenGrid(**(token_grid or {}))
         self.temporal_layer = temporal_layer
         self.modules: Dict[str, nn.Module] = {}
@@ -159,35 +170,42 @@ class FeatureTaps:
             raise ValueError(
                 f'temporal_layer {temporal_layer!r} is not a tapped module; '
                 f'tapped modules end with {list(self.modules)[-3:]}.')
-        self._handles = [
-            module.register_forward_pre_hook(self._make_hook(name, module))
-            for name, module in self.modules.items()
-        ]
+        self._batchnorm_sums = BatchNormSums()
+        # fused layers and the instance forward each had before (or None)
+        self._fused: List[Tuple[nn.Module, Optional[Callable]]] = []
+        self._handles = []
+        for name, module in self.modules.items():
+            observe = self._make_observer(name, module)
+            if fuse_batchnorm and isinstance(module, _BatchNorm):
+                self._fused.append((module, vars(module).get('forward')))
+                module.forward = self._make_forward(name, module, observe)
+            else:
+                self._handles.append(module.register_forward_pre_hook(
+                    lambda _module, args, observe=observe: observe(args[0])))
         self._active: Optional[Capture] = None
         self._want: frozenset = frozenset()
         self._batch_size = 0
         self._num_frames = 0
 
-    def _make_hook(self, name: str, module: nn.Module):
+    def _make_observer(self, name: str, module: nn.Module):
+        """``observe(x, sums=True)``: what a capture wants of the layer's
+        input ``x`` (the sums only with ``sums``)."""
         channels_last = not isinstance(module, _BatchNorm)
         grid = self.token_grid
         if grid.batch_first_layers and re.search(grid.batch_first_layers,
                                                  name):
             grid = replace(grid, batch_dim=0)
-        batch_dim = grid.batch_dim
+        layout = Layout(channels_last, grid.batch_dim)
 
-        layout = Layout(channels_last, batch_dim)
-
-        def hook(_module: nn.Module, args: tuple) -> None:
+        def observe(x: torch.Tensor, sums: bool = True) -> None:
             capture = self._active
             if capture is None:
                 return
-            x = args[0]
             n = self._batch_size
-            if 'means' in self._want:
+            if sums and 'means' in self._want:
                 capture.mean_sums.add(x, n, layout)
                 capture.mean_names.append(name)
-            if 'bn_stats' in self._want and not channels_last:
+            if sums and 'bn_stats' in self._want and not channels_last:
                 capture.bn_sums.add(x, n, layout)
                 capture.bn_modules.append(module)
             if 'temporal' in self._want and (
@@ -198,7 +216,37 @@ class FeatureTaps:
                                       or z.shape[2] >= 2):
                     capture.temporal = z
 
-        return hook
+        return observe
+
+    def _make_forward(self, name: str, module: _BatchNorm, observe):
+        """``module.forward`` that takes the sums of its input inside the
+        layer (:mod:`.batchnorm_sums`) when a capture wants them, else
+        observes like a hook."""
+        plain_forward = module.forward
+
+        def forward(x: torch.Tensor) -> torch.Tensor:
+            capture = self._active
+            if capture is None:
+                return plain_forward(x)
+            means = 'means' in self._want
+            variance = 'bn_stats' in self._want
+            # a merged batch (N*k, C, ...) or a (N, C) input takes the
+            # general path
+            if not ((means or variance) and can_fuse(module) and x.dim() > 2
+                    and x.shape[0] == self._batch_size):
+                observe(x)
+                return plain_forward(x)
+            observe(x, sums=False)
+            y, total, *squares = self._batchnorm_sums(module, x, variance)
+            if means:
+                capture.mean_sums.append(x, total, None)
+                capture.mean_names.append(name)
+            if variance:
+                capture.bn_sums.append(x, total, squares[0])
+                capture.bn_modules.append(module)
+            return y
+
+        return forward
 
     @property
     def has_batchnorm(self) -> bool:
@@ -244,4 +292,10 @@ class FeatureTaps:
         for handle in self._handles:
             handle.remove()
         self._handles.clear()
+        for module, forward in self._fused:
+            if forward is None:
+                del module.forward  # back to the class's
+            else:
+                module.forward = forward
+        self._fused.clear()
         self.modules.clear()

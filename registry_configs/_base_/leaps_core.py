@@ -24,7 +24,7 @@ leaps = dict(
         parameterization=dict(type='PixelVideo', init_std=1.0,
                               colour='rgb', value_range='clip'),
         transforms=[],
-        autocast=None,  # 'bf16' (CPU or GPU) or 'fp16' (GPU)
+        autocast=None,  # 'bf16' or 'fp16' (loss-scaled), on CPUs and GPUs
         target_checkpoint=None,
         verifier_checkpoint=None,
     ),
