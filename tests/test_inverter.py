@@ -215,9 +215,10 @@ def test_judge_only_scores_and_never_enters_the_loss():
     assert not calls
     assert judged.parameterization.latent.grad is not None
     assert all(p.grad is None for p in judged.judge.parameters())
-    scores = judged.predict_scores()
+    scores = judged.predict_scores(probes=())  # no motion probes
     assert calls == [1]
-    assert set(scores) == {'model', 'judge'}
+    # the first judge under 'judge' and its name (index 0 without a config)
+    assert set(scores) == {'model', 'judge', 'judge_judge0'}
     assert scores['judge'].shape == (1, 3)
     assert torch.allclose(scores['judge'].sum(-1), torch.ones(1))
 

@@ -16,6 +16,7 @@ from mmengine.config import Config
 
 from leaps_mm.datasets import KINETICS400_CLASSES
 from leaps_mm.datasets.stimulus_dataset import read_class_names
+from leaps_mm.models.scorers import scorer_kwargs
 from leaps_mm.visualization import mlflow_hook  # noqa: F401  (registers it)
 
 _TRAINING_KEYS = ('train_dataloader', 'val_dataloader', 'train_cfg', 'val_cfg',
@@ -58,6 +59,9 @@ def check_class_counts(cfg: Config, classes) -> None:
                                                     cfg.filename)),
                        ('judge', resolve_network(cfg.get('judge'),
                                                  cfg.filename))):
+        if net != 'target' and ((cfg.get(net) or {}).get('classes') or
+                                leaps.get(f'{net}_classes')):
+            continue  # its own label file: mapped (and checked) by name
         head = (model or {}).get('cls_head') or {}
         num = head.get('num_classes')
         if not isinstance(num, int) or num == count:
@@ -95,11 +99,11 @@ def build_runner_config(cfg: Config) -> Config:
     for key in _TRAINING_KEYS:
         out.pop(key, None)
     out.default_scope = 'leaps_mm'
-    out.model = dict(
-        type='LEAPSInverter', target=cfg.model,
-        verifier=resolve_network(cfg.get('verifier'), cfg.filename),
-        judge=resolve_network(cfg.get('judge'), cfg.filename),
-        **leaps.inverter)
+    # verifier / judge / judges with their scorer keys (classes, name, ...);
+    # the target's class names to map their scores by (models/scorers.py)
+    out.model = dict(dict(type='LEAPSInverter', target=cfg.model,
+                          class_names=classes, **leaps.inverter),
+                     **scorer_kwargs(cfg, leaps.inverter))
     out.test_dataloader = dict(
         batch_size=leaps.batch_size,
         num_workers=leaps.get('num_workers', 0),

@@ -1,42 +1,60 @@
 """Set-level metrics of a sweep, from the per-job predictions."""
-from typing import Dict, List, Sequence
+from typing import Dict, List, Mapping, Optional, Sequence
 
-import numpy as np
 from mmengine.evaluator import BaseMetric
 
 from leaps_mm.registry import METRICS
 from .inception_score import inception_scores
+from .motion import partner_indices, record_metrics, scorer_keys
 
 
 @METRICS.register_module()
 class InversionMetric(BaseMetric):
-    """Top-1 accuracy (%) and mean target probability of the inverted model,
-    the verifier and the judge (when configured) on the synthesized videos.
+    """Top-1 accuracy (%) and mean target probability of every scorer (the
+    inverted model, the verifier, the judges) on the synthesized videos and
+    on their motion probes (:mod:`.motion`).
 
-    ``process`` takes the loop's per-job outputs: dicts with ``target``,
-    ``model_pred``, ``model_prob_target`` and, with a verifier,
-    ``verifier_pred``, ``verifier_prob_target``; with the full probability
-    vectors ``{net}_probs`` it also reports the Inception Score ``is_{net}``
-    and ``is_{net}_std`` (see :func:`inception_score`, ``is_splits`` parts).
+    ``process`` takes the loop's per-job outputs: dicts with ``target`` and,
+    per scorer ``net`` (``model``, ``verifier``, ``judge``,
+    ``judge_<name>``), ``{net}_pred``, ``{net}_prob_target``; per motion
+    probe ``p`` (``reversed``, ``static``, ``shuffled``) ``{net}_{p}_pred``
+    and ``{net}_{p}_prob_target``. Reports ``top1_{net}``,
+    ``prob_target_{net}``, ``top1_{net}_{p}``, ``prob_target_{net}_{p}``;
+    with ``partners`` ``partner_rate_{net}`` (% of reversed videos
+    classified as the partner of their target); with the full probability
+    vectors ``{net}_probs`` the Inception Score ``is_{net}`` and
+    ``is_{net}_std`` (see :func:`inception_score`, ``is_splits`` parts).
+
+    Args:
+        is_splits: Inception Score splits.
+        partners: ``{class name: partner class name}`` (either direction
+            suffices), names of the dataset's ``classes``.
     """
     default_prefix = 'inversion'
 
-    def __init__(self, is_splits: int = 10, **kwargs) -> None:
+    def __init__(self, is_splits: int = 10,
+                 partners: Optional[Mapping[str, str]] = None,
+                 **kwargs) -> None:
         super().__init__(**kwargs)
         self.is_splits = is_splits
+        self.partners = dict(partners or {})
 
     def process(self, data_batch: dict, data_samples: Sequence[dict]) -> None:
         self.results.extend(dict(sample) for sample in data_samples)
 
+    def partner_map(self) -> Dict[int, int]:
+        """``partners`` as class indices of the dataset's classes."""
+        if not self.partners:
+            return {}
+        classes = (self.dataset_meta or {}).get('classes')
+        if not classes:
+            raise ValueError('InversionMetric: `partners` needs the class '
+                             "names (the dataset's metainfo['classes']).")
+        return partner_indices(self.partners, classes)
+
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
         metrics = {'num_videos': float(len(results))}
-        targets = np.array([r['target'] for r in results])
-        for net in ('model', 'verifier', 'judge'):
-            if not results or f'{net}_pred' not in results[0]:
-                continue
-            preds = np.array([r[f'{net}_pred'] for r in results])
-            probs = np.array([r[f'{net}_prob_target'] for r in results])
-            metrics[f'top1_{net}'] = float((preds == targets).mean() * 100)
-            metrics[f'prob_target_{net}'] = float(probs.mean())
-        metrics.update(inception_scores(results, splits=self.is_splits))
+        metrics.update(record_metrics(results, self.partner_map()))
+        nets = scorer_keys(results[0]) if results else []
+        metrics.update(inception_scores(results, nets, splits=self.is_splits))
         return metrics

@@ -1,5 +1,6 @@
 """LEAPSInverter: the synthesized video x* and the frozen networks it is fed to."""
 import logging
+import os.path as osp
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
@@ -9,12 +10,15 @@ from mmengine.model import BaseModel, revert_sync_batchnorm
 from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
+from leaps_mm.evaluation.motion import apply_probe, check_probes
 from leaps_mm.losses.base import InversionState
 from leaps_mm.registry import MODELS
 from leaps_mm.transforms import apply_transforms
 from leaps_mm.utils.checkpoint import load_recognizer_checkpoint
 from .memory import (CheckpointRule, channels_last_input, checkpoint_modules,
                      to_channels_last)
+from .scorers import (ClassSpec, Scorer, head_classes, load_class_names,
+                      resolve_scorer, scorer_index, scorer_name)
 from .taps import FeatureTaps
 
 Size3d = Tuple[int, int, int]
@@ -81,9 +85,25 @@ class LEAPSInverter(BaseModel):
         verifier: config of the verifier recognizer (needs BatchNorm when a
             :class:`FeatureDiversityLoss` is used); None for no verifier.
         judge: config of an independent recognizer that only scores the
-            results (never used in the loss); None for no judge.
+            results (never used in the loss); None for no judge. It is the
+            first of the judges (``judge_name``, ``judge_classes``).
+        judges: more judges, each ``dict(model=<recognizer config>,
+            checkpoint=, input_size=, classes=, name=)`` (or a config with
+            ``from_config``, see :func:`resolve_scorer`); the name defaults
+            to the config file's stem, else ``judge<i>``. Predictions carry
+            ``judge_<name>`` for every judge and ``judge`` for the first.
         target_checkpoint / verifier_checkpoint / judge_checkpoint: path or
             URL of weights in OpenMMLab format.
+        class_names: the target's class names (a label file or a list; the
+            sweep's ``leaps.classes``): scorers with ``classes`` are mapped
+            into this order by name, the others must have as many classes.
+        verifier_classes / judge_classes: the class names of the verifier /
+            judge (label file, list or ``'kinetics400'``) when they differ
+            from the target's (another order, or a superset); their logits
+            are mapped into the target's order before the softmax.
+        motion_probes: names of :data:`MOTION_PROBES` whose transformed x*
+            every scorer also scores in :meth:`predict_scores`
+            (``<net>_reversed``, ``<net>_static``, ``<net>_shuffled``).
         taps: kwargs of :class:`FeatureTaps` for the target.
         input_size: ``(T, H, W)`` of x* (the paper: 8×224²).
         target_input_size / verifier_input_size / judge_input_size: fixed
@@ -129,6 +149,13 @@ class LEAPSInverter(BaseModel):
                  judge: Optional[dict] = None,
                  judge_checkpoint: Optional[str] = None,
                  judge_input_size: Optional[Size3d] = None,
+                 judge_classes: ClassSpec = None,
+                 judge_name: Optional[str] = None,
+                 judges: Sequence[dict] = (),
+                 verifier_classes: ClassSpec = None,
+                 class_names: ClassSpec = None,
+                 motion_probes: Sequence[str] = ('reversed', 'static',
+                                                 'shuffled'),
                  parameterization: Optional[dict] = None,
                  transforms: Sequence[dict] = (),
                  autocast: Optional[str] = None,
@@ -152,8 +179,34 @@ class LEAPSInverter(BaseModel):
         self.input_size = tuple(input_size)
         self.target_input_size = target_input_size
         self.verifier_input_size = verifier_input_size
-        self.judge = (build_frozen_recognizer(judge, judge_checkpoint)
-                      if judge is not None else None)
+        # a label file that does not exist is left to the dataset's error
+        self.class_names = ([] if isinstance(class_names, str) and
+                            class_names != 'kinetics400' and
+                            not osp.isfile(class_names)
+                            else load_class_names(class_names))
+        num = head_classes(self.target)
+        if self.class_names and num is not None and \
+                num != len(self.class_names):
+            raise ValueError(f'The target has {num} classes but its class '
+                             f'names list {len(self.class_names)}.')
+        self.motion_probes = check_probes(motion_probes)
+        verifier_index = (scorer_index(self.verifier, verifier_classes,
+                                       self.class_names, 'The verifier')
+                          if self.verifier is not None else None)
+        specs = [resolve_scorer(dict(
+            model=judge, checkpoint=judge_checkpoint,
+            input_size=judge_input_size, classes=judge_classes,
+            name=judge_name))] if judge is not None else []
+        specs += [resolve_scorer(spec) for spec in judges]
+        self.judges = nn.ModuleDict()
+        judge_indices = {}
+        for i, spec in enumerate(specs):
+            name = scorer_name(spec, i, list(self.judges))
+            self.judges[name] = build_frozen_recognizer(spec['model'],
+                                                        spec['checkpoint'])
+            judge_indices[name] = (spec, scorer_index(
+                self.judges[name], spec['classes'], self.class_names,
+                f'The judge {name!r}'))
         self.judge_input_size = judge_input_size
         self.parameterization = MODELS.build(
             parameterization or dict(type='PixelVideo'))
@@ -167,7 +220,8 @@ class LEAPSInverter(BaseModel):
         # options for big networks (leaps_mm/models/memory.py)
         self.channels_last = bool(channels_last)
         if self.channels_last:
-            for network in (self.target, self.verifier, self.judge):
+            for network in (self.target, self.verifier,
+                            *self.judges.values()):
                 if network is not None:
                     to_channels_last(network)
         self.checkpointed = checkpoint_modules(self.target, checkpoint_target)
@@ -208,10 +262,18 @@ class LEAPSInverter(BaseModel):
             v_mean, v_std = pixel_normalizer(self.verifier)
             self.register_buffer('verifier_mean', v_mean, persistent=False)
             self.register_buffer('verifier_std', v_std, persistent=False)
-        if self.judge is not None:
-            j_mean, j_std = pixel_normalizer(self.judge)
-            self.register_buffer('judge_mean', j_mean, persistent=False)
-            self.register_buffer('judge_std', j_std, persistent=False)
+        # who scores x* in predict_scores, all in the target's class order
+        self.scorers: Dict[str, Scorer] = {'model': Scorer(
+            'model', self.target, target_input_size, None,
+            self.channels_last)}
+        if self.verifier is not None:
+            self.scorers['verifier'] = Scorer(
+                'verifier', self.verifier, verifier_input_size,
+                verifier_index, self.channels_last)
+        for name, (spec, index) in judge_indices.items():
+            self.scorers[f'judge_{name}'] = Scorer(
+                f'judge_{name}', self.judges[name], spec['input_size'], index,
+                self.channels_last)
         if compile:  # after the taps: their hooks are traced too
             options = compile if isinstance(compile, dict) else {}
             for network in (self.target, self.verifier):
@@ -226,10 +288,20 @@ class LEAPSInverter(BaseModel):
         """The networks stay in eval mode whatever mmengine asks for."""
         super().train(mode)
         self.target.eval()
-        for network in (self.verifier, self.judge):
+        for network in (self.verifier, *self.judges.values()):
             if network is not None:
                 network.eval()
         return self
+
+    @property
+    def judge(self) -> Optional[nn.Module]:
+        """The first judge (None without judges)."""
+        return next(iter(self.judges.values()), None)
+
+    @property
+    def judge_names(self) -> List[str]:
+        """The judges' names, in order (``judge_<name>`` in predictions)."""
+        return list(self.judges)
 
     # --- per job ----------------------------------------------------------
     def reset(self, targets: torch.Tensor, stimulus: Optional[torch.Tensor],
@@ -349,17 +421,24 @@ class LEAPSInverter(BaseModel):
         return {f'loss_{term.name}': term(state) for term in self.losses}
 
     @torch.no_grad()
-    def predict_scores(self) -> Dict[str, torch.Tensor]:
-        video = self.video
-        scores = {'model': recognizer_logits(
-            self.target, resize_video(video, self.target_input_size)).softmax(-1)}
-        if self.verifier is not None:
-            scores['verifier'] = recognizer_logits(
-                self.verifier, self._to_verifier(video)).softmax(-1)
-        if self.judge is not None:
-            scores['judge'] = recognizer_logits(self.judge, self._renormalize(
-                video, self.judge_mean, self.judge_std,
-                self.judge_input_size)).softmax(-1)
+    def predict_scores(self, probes: Optional[Sequence[str]] = None
+                       ) -> Dict[str, torch.Tensor]:
+        """Softmax scores ``(N, K)`` of the current x*, in the target's
+        class order, per scorer: ``model``, ``verifier``, ``judge`` (the
+        first judge) and ``judge_<name>`` for every judge; and for each
+        motion probe ``p`` (default: ``motion_probes``) of x*
+        (:data:`MOTION_PROBES`) ``<net>_<p>``."""
+        probes = self.motion_probes if probes is None else check_probes(probes)
+        pixels = self.video * self.pixel_std + self.pixel_mean
+        scores: Dict[str, torch.Tensor] = {}
+        first = f'judge_{self.judge_names[0]}' if self.judges else None
+        for key, scorer in self.scorers.items():
+            values = {'': scorer.probs(pixels)}
+            values.update({f'_{p}': scorer.probs(apply_probe(p, pixels))
+                           for p in probes})
+            # the first judge also under the old key, ahead of its own
+            for name in (('judge', key) if key == first else (key, )):
+                scores.update({name + k: v for k, v in values.items()})
         return scores
 
     @torch.no_grad()

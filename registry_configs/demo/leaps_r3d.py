@@ -18,7 +18,10 @@ _base_ = ['./train_r3d.py', '../_base_/leaps.py']
 # anywhere find the verifier's and judge's configs
 verifier = dict(_delete_=True,
                 from_config='{{ fileDirname }}/train_r2plus1d.py')
-judge = dict(from_config='{{ fileDirname }}/train_mvit.py')
+# name: the judge's key in results and metrics (judge_mvit_pred,
+# top1_judge_mvit); more judges go in `judges = [dict(from_config=...,
+# checkpoint=..., classes=..., name=...)]`
+judge = dict(from_config='{{ fileDirname }}/train_mvit.py', name='mvit')
 test_pipeline = [
     dict(type='PyAVInit'),
     dict(type='SampleFrames', clip_len=16, frame_interval=1, num_clips=1,
@@ -61,7 +64,12 @@ leaps = dict(
     stimuli=dict(ann_file='data/stimuli/stimuli.txt',
                  data_prefix=dict(video='data/stimuli')),
     classes='data/stimuli/classes.txt',
-    # 16 videos: one Inception-Score split (a split of 1-2 videos scores 1)
-    evaluation=dict(is_splits=1),
+    # 16 videos: one Inception-Score split (a split of 1-2 videos scores 1);
+    # partners: each class is the other played backwards (partner_rate_*:
+    # how often a scorer names the partner of x*'s class for x* reversed)
+    evaluation=dict(is_splits=1, partners={
+        'move left': 'move right', 'move up': 'move down',
+        'rotate clockwise': 'rotate counterclockwise',
+        'expand': 'contract'}),
     batch_size=8)
 work_dir = 'work_dirs/leaps_r3d'

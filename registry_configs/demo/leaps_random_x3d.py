@@ -25,7 +25,11 @@ leaps = dict(
     stimuli=dict(ann_file='data/stimuli/stimuli.txt',
                  data_prefix=dict(video='data/stimuli')),
     classes='data/stimuli/classes.txt',
-    # 16 videos: one Inception-Score split (a split of 1-2 videos scores 1)
-    evaluation=dict(is_splits=1),
+    # 16 videos: one Inception-Score split (a split of 1-2 videos scores 1);
+    # partners: each class is the other played backwards
+    evaluation=dict(is_splits=1, partners={
+        'move left': 'move right', 'move up': 'move down',
+        'rotate clockwise': 'rotate counterclockwise',
+        'expand': 'contract'}),
     batch_size=8)
 work_dir = 'work_dirs/leaps_random_x3d'
