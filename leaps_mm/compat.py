@@ -5,11 +5,20 @@ The MMAction2 1.2.0 wheel ships without ``mmaction/models/localizers/drn/``
 from it, so ``import mmaction.models`` fails. A placeholder module in
 ``sys.modules`` lets the import succeed without touching the installation; using
 the placeholder ``DRN`` (a temporal grounding localizer LEAPS never needs) raises
-a clear error.
+a clear error. mmcv-lite's warning about ``MultiScaleDeformableAttention`` is
+filtered.
 """
 import importlib.util
 import sys
 import types
+import warnings
+
+# mmcv-lite has no compiled ops: every import of mmaction.models reaches
+# mmcv.cnn.bricks.transformer, which warns that MultiScaleDeformableAttention
+# (an op no video recognizer here uses) cannot be imported
+warnings.filterwarnings(
+    'ignore', message=r'Fail to import ``MultiScaleDeformableAttention``',
+    category=UserWarning)
 
 _DRN_PACKAGE = 'mmaction.models.localizers.drn'
 

@@ -4,6 +4,7 @@ import importlib.util
 import os
 import os.path as osp
 import shutil
+import sys
 import time
 from types import SimpleNamespace
 
@@ -18,10 +19,13 @@ CONFIG = osp.join(REPO, 'registry_configs/demo/leaps_random_x3d.py')
 LOSS_TERMS = ('loss_ce', 'loss_prim', 'loss_coh', 'loss_feat', 'loss', 'lr')
 ARTIFACTS = ('synth.gif', 'synth.mp4', 'strip.png', 'stimulus.gif',
              'result.json')
+GALLERY = ['gallery/gallery.gif', 'gallery/gallery.mp4', 'gallery/gallery.png']
 SCREENSHOT = osp.join(REPO, 'docs', 'mlflow_child_run.png')
 
 
 def _invert_main():
+    if osp.join(REPO, 'tools') not in sys.path:  # its _omp, _cli helpers
+        sys.path.insert(0, osp.join(REPO, 'tools'))
     spec = importlib.util.spec_from_file_location(
         'invert_cli', osp.join(REPO, 'tools', 'invert.py'))
     module = importlib.util.module_from_spec(spec)
@@ -31,7 +35,7 @@ def _invert_main():
 
 def invert(tmp_path, *extra: str):
     """Run tools/invert.py in-process on 2 stimuli, 4 steps, a loss read-out
-    every 2; return (click result, seconds)."""
+    every 2 (every step's losses logged); return (click result, seconds)."""
     ann = tmp_path / 'ann.txt'
     lines = open(osp.join(REPO, 'data/stimuli/stimuli.txt')).read().split(
         '\n')[:2]
@@ -54,6 +58,8 @@ def check_runs(client, experiment: str = 'leaps'):
     """Assert the parent/child layout of a 2-job sweep; return the child
     runs."""
     exp = client.get_experiment_by_name(experiment)
+    # the MLflow UI opens the runs table, not the GenAI overview
+    assert exp.tags['mlflow.experimentKind'] == 'custom_model_development'
     runs = client.search_runs([exp.experiment_id])
     parents = [r for r in runs if 'mlflow.parentRunId' not in r.data.tags]
     children = [r for r in runs if 'mlflow.parentRunId' in r.data.tags]
@@ -72,6 +78,9 @@ def check_runs(client, experiment: str = 'leaps'):
     assert [a.path for a in client.list_artifacts(parent.info.run_id,
                                                    'config')] == [
         'config/leaps_random_x3d.py']
+    gallery = client.list_artifacts(parent.info.run_id, 'gallery')
+    assert sorted(a.path for a in gallery) == GALLERY
+    assert all(a.file_size > 1000 for a in gallery)
     for child in children:
         info, data = child.info, child.data
         assert data.tags['mlflow.parentRunId'] == parent.info.run_id
@@ -81,7 +90,7 @@ def check_runs(client, experiment: str = 'leaps'):
         assert data.params['stimulus'].endswith('.mp4')
         for term in LOSS_TERMS:
             history = client.get_metric_history(info.run_id, term)
-            assert [m.step for m in history] == [2, 4], term
+            assert [m.step for m in history] == [1, 2, 3, 4], term
         for key in ('model_prob_target', 'model_pred', 'verifier_prob_target',
                     'verifier_pred'):
             assert key in data.metrics
@@ -100,6 +109,11 @@ def test_sqlite_default_store(tmp_path):
     exp = client.get_experiment_by_name('leaps')
     assert exp.artifact_location == str(work / 'mlartifacts')
     children = check_runs(client)
+    parent_id = children[0].data.tags['mlflow.parentRunId']
+    for name in GALLERY:  # the gallery in the work dir and the store
+        assert (work / osp.basename(name)).is_file()
+        assert (work / 'mlartifacts' / parent_id / 'artifacts' /
+                name).is_file()
     for child in children:  # stimulus.gif is local too, beside the outputs
         folder = work / child.data.tags['job_id']
         assert (folder / 'stimulus.gif').is_file()

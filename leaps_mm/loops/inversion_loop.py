@@ -6,6 +6,7 @@ import time
 from typing import Dict, List, Optional, Union
 
 import torch
+from mmengine.dist import is_main_process
 from mmengine.evaluator import Evaluator
 from mmengine.model import is_model_wrapper
 from mmengine.runner import BaseLoop
@@ -15,9 +16,10 @@ from tqdm import tqdm
 from leaps_mm.registry import (LOOPS, OPTIM_WRAPPERS, OPTIMIZERS,
                                PARAM_SCHEDULERS)
 from leaps_mm.utils.fileio import write_json
-from leaps_mm.visualization import write_job_outputs
+from leaps_mm.visualization import write_job_outputs, write_sweep_gallery
 from .interruption import (StopSignals, SweepInterrupted, load_partial,
                            remove_partial, save_partial)
+from .loss_history import StepLosses, first_non_finite
 
 # the optimiser of a loop config that names none (_base_/leaps_core.py sets
 # the same); fused: the whole Adam update in one kernel
@@ -64,18 +66,25 @@ class InversionLoop(BaseLoop):
             (:func:`build_optim_wrapper`).
         param_scheduler: scheduler config, stepped every iteration; ``T_max``
             / ``end`` default to ``iters``.
-        log_interval: steps between loss read-outs (the only host syncs);
-            each job's curve goes to ``result.json['history']`` (with
-            ``loss_scale`` when the optim wrapper scales the loss).
+        log_interval: steps between loss read-outs (the only host syncs:
+            the losses of every step are kept on the device until then);
+            each job's curve, every step's losses and ``lr``, goes to
+            ``result.json['history']`` (with ``loss_scale`` at read-out
+            steps when the optim wrapper scales the loss).
         fps: frame rate of the written videos.
         seed: base seed of x*'s initial noise.
         resume: skip jobs whose folder already holds ``result.json`` (their
             records still count in the metrics) and continue an interrupted
             batch from its jobs' ``partial.pt``.
+        gallery: at the end of the sweep (rank 0, after every job) write the
+            sweep's gallery (``gallery.png`` / ``.gif`` / ``.mp4``, see
+            :func:`~leaps_mm.visualization.gallery.write_sweep_gallery`) into
+            the work dir; its paths are in ``gallery_files`` for the hooks.
 
-    A job whose loss turns NaN or Inf (checked at log steps) is reported as
-    failed: ``failed.json`` names the iteration and the term, no other file is
-    written, and the sweep goes on.
+    A job whose loss turns NaN or Inf (checked at log steps, over every step
+    since the last) is reported as failed: ``failed.json`` names the first
+    such iteration and the term, no other file is written, and the sweep
+    goes on.
 
     SIGTERM or Ctrl-C stops the sweep at the next step boundary: the running
     batch is saved (``<job>/partial.pt``, see :mod:`.interruption`), hooks
@@ -93,7 +102,8 @@ class InversionLoop(BaseLoop):
                  log_interval: int = 50,
                  fps: float = 8,
                  seed: int = 0,
-                 resume: bool = False) -> None:
+                 resume: bool = False,
+                 gallery: bool = True) -> None:
         super().__init__(runner, dataloader)
         self.evaluator = (runner.build_evaluator(evaluator)
                           if isinstance(evaluator, (dict, list)) else evaluator)
@@ -107,7 +117,10 @@ class InversionLoop(BaseLoop):
         self.fps = fps
         self.seed = seed
         self.resume = resume
+        self.gallery = gallery
+        self.gallery_files: Dict[str, str] = {}  # set at the sweep's end
         self._stop = StopSignals()  # entered (handlers installed) in run()
+        self._sweep_bar: Optional[tqdm] = None
 
     @property
     def inverter(self):
@@ -123,6 +136,9 @@ class InversionLoop(BaseLoop):
                     if hasattr(hook, 'on_interrupt'):
                         hook.on_interrupt(self.runner)
                 raise
+            finally:
+                if self._sweep_bar is not None:
+                    self._sweep_bar.close()
 
     def _check_stop(self, message: str = 'before the next batch') -> None:
         if self._stop.requested is not None:
@@ -132,20 +148,70 @@ class InversionLoop(BaseLoop):
     def _run(self) -> dict:
         self.runner.call_hook('before_test')
         self.runner.call_hook('before_test_epoch')
+        self._sweep_bar = self._make_sweep_bar()
         for batch_idx, data_batch in enumerate(self.dataloader):
             self._check_stop()
             self.runner.call_hook('before_test_iter', batch_idx=batch_idx,
                                   data_batch=data_batch)
             finished, data_batch = self._split_finished(data_batch)
+            self._skip_in_bar(len(finished))
             outputs = self.run_jobs(data_batch) if data_batch else []
             self.evaluator.process(data_samples=finished + outputs,
                                    data_batch=data_batch)
             self.runner.call_hook('after_test_iter', batch_idx=batch_idx,
                                   data_batch=data_batch, outputs=outputs)
+        self._sweep_bar.close()
+        # collects every rank's records: all job folders are written
         metrics = self.evaluator.evaluate(len(self.dataloader.dataset))
+        self._write_gallery()
         self.runner.call_hook('after_test_epoch', metrics=metrics)
         self.runner.call_hook('after_test')
         return metrics
+
+    def _make_sweep_bar(self) -> tqdm:
+        """The bar over the whole sweep (this process's jobs; in a
+        distributed run rank 0's, whose ETA is the sweep's): jobs done /
+        total, total ETA. Shown on rank 0, above the per-batch step bar."""
+        sampler = getattr(self.dataloader, 'sampler', None)
+        try:
+            total = len(sampler)
+        except TypeError:
+            total = len(self.dataloader.dataset)
+        return tqdm(total=total, desc='sweep', unit='job', position=0,
+                    dynamic_ncols=True, disable=not is_main_process(),
+                    smoothing=0)
+
+    @staticmethod
+    def _note_failures(steps: List[int], window: Dict[str, torch.Tensor],
+                       failed: Dict[int, dict], ids: List[str]) -> None:
+        """Add the jobs whose loss turned NaN / Inf within ``window`` (of
+        :meth:`StepLosses.flush`) to ``failed``, with the first such step."""
+        for j, failure in first_non_finite(steps, window, failed).items():
+            failed[j] = dict(job_id=ids[j], **failure)
+
+    def _skip_in_bar(self, skipped: int) -> None:
+        """Jobs that ``--resume`` skips leave the sweep bar's total, so its
+        ETA is over the jobs that run."""
+        if skipped and self._sweep_bar is not None:
+            self._sweep_bar.total -= skipped
+            self._sweep_bar.refresh()
+
+    def _write_gallery(self) -> None:
+        """Rank 0: the sweep's gallery in the work dir (a failure only
+        warns: the jobs' own files are complete)."""
+        if not (self.gallery and is_main_process()):
+            return
+        try:
+            self.gallery_files = write_sweep_gallery(self.runner.work_dir,
+                                                     fps=self.fps)
+        except Exception as error:  # any decoding/encoding/drawing error
+            self.runner.logger.warning(
+                f'No sweep gallery ({type(error).__name__}: {error}); the '
+                'job folders are complete.')
+            return
+        if self.gallery_files:
+            self.runner.logger.info(
+                'Sweep gallery: ' + ', '.join(self.gallery_files.values()))
 
     def _job_ids(self, samples: list) -> List[str]:
         dataset = self.dataloader.dataset
@@ -218,9 +284,12 @@ class InversionLoop(BaseLoop):
                 f'Continuing {", ".join(ids)} from step {first_step}.')
         bar = tqdm(range(first_step, self.iters), initial=first_step,
                    total=self.iters, desc=', '.join(ids)[:40], unit='it',
-                   dynamic_ncols=True, leave=False)
+                   dynamic_ncols=True, leave=False, position=1,
+                   disable=not is_main_process())
+        curves = StepLosses(history)
         for step in bar:
             if self._stop.requested is not None:
+                self._note_failures(*curves.flush(), failed, ids)
                 save_partial(folders, ids, step, self.iters,
                              inverter.job_state(), optim_wrapper.state_dict(),
                              scheduler.state_dict(), history, failed,
@@ -235,26 +304,20 @@ class InversionLoop(BaseLoop):
             optim_wrapper.update_params(loss)
             scheduler.step()
             inverter.after_step()
+            # every step's losses stay on the device until the read-out
+            curves.record(step + 1, terms, optim_wrapper.get_lr()['lr'][0])
             if (step + 1) % self.log_interval == 0 or step + 1 == self.iters:
-                lr = optim_wrapper.get_lr()['lr'][0]
-                extra = dict(lr=lr)
+                extra = {}
                 scaler = getattr(optim_wrapper, 'loss_scaler', None)
                 if scaler is not None:  # halved at every skipped step
                     extra['loss_scale'] = scaler.get_scale()
-                per_job = {k: v.detach().float().cpu() for k, v in terms.items()}
-                total = sum(per_job.values())
-                for j in torch.nonzero(~torch.isfinite(total)).flatten().tolist():
-                    if j not in failed:
-                        term = next(k for k, v in per_job.items()
-                                    if not torch.isfinite(v[j]))
-                        failed[j] = dict(job_id=ids[j], iteration=step + 1,
-                                         term=term, value=float(per_job[term][j]))
-                for j, curve in enumerate(history):
-                    curve.append(dict({k: float(v[j]) for k, v in
-                                       per_job.items()}, loss=float(total[j]),
-                                      **extra, step=step + 1))
-                bar.set_postfix({k.replace('loss_', ''): f'{float(v.mean()):.3g}'
-                                 for k, v in dict(per_job, loss=total).items()})
+                steps, window = curves.flush(**extra)  # one host sync
+                per_job = {k: v[-1] for k, v in window.items()
+                           if k != 'loss'}
+                self._note_failures(steps, window, failed, ids)
+                bar.set_postfix({k.replace('loss_', ''):
+                                 f'{float(v[-1].mean()):.3g}'
+                                 for k, v in window.items()})
                 if len(failed) == len(indices):
                     break  # every job of the batch has failed
         bar.close()

@@ -31,8 +31,8 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from typing import (TYPE_CHECKING, Any, Callable, Dict, Iterator, List,
-                    Optional, Sequence, Tuple)
+from typing import (TYPE_CHECKING, Any, Callable, Dict, Iterable, Iterator,
+                    List, Optional, Sequence, Tuple)
 
 import cv2
 import numpy as np
@@ -61,6 +61,13 @@ NO_CHECKPOINT = 'none (random init)'
 PARENT_RUN_FILE = 'mlflow_parent.json'
 # in a job folder: the child run that tracks the job (written once logged)
 TRACKED_FILE = 'tracked.json'
+# the experiment tag the MLflow UI (>= 3) reads to choose its layout:
+# 'custom_model_development' opens the runs table, 'genai_development' (and
+# no tag, for an experiment without runs yet) the GenAI overview
+EXPERIMENT_KIND_TAG = 'mlflow.experimentKind'
+EXPERIMENT_KIND = 'custom_model_development'
+# the parent run's folder of the sweep gallery (gallery.png/.gif/.mp4)
+GALLERY_ARTIFACT_PATH = 'gallery'
 
 
 class MLflowUnavailableError(RuntimeError):
@@ -182,6 +189,18 @@ def write_stimulus_gif(src: str, dst: str, fps: float = 8,
     write_gif(dst, frames, fps=fps)
 
 
+def log_gallery(client: 'MlflowClient', run_id: str,
+                paths: Iterable[str]) -> List[str]:
+    """Log the existing files of ``paths`` (a sweep gallery) to ``run_id``
+    under ``gallery/``; return the artifact paths logged."""
+    logged = []
+    for path in paths:
+        if osp.isfile(path):
+            client.log_artifact(run_id, path, GALLERY_ARTIFACT_PATH)
+            logged.append(f'{GALLERY_ARTIFACT_PATH}/{osp.basename(path)}')
+    return logged
+
+
 @HOOKS.register_module()
 class MLflowTrackingHook(Hook):
     """Logs a sweep to MLflow (``build_runner_config`` adds it to
@@ -189,16 +208,18 @@ class MLflowTrackingHook(Hook):
 
     - ``before_run`` (rank 0): checks the store, gets or creates the
       experiment (artifacts of a local sqlite store in ``mlartifacts`` beside
-      it), starts the parent run with tags (model, verifier, checkpoints,
+      it; tag ``mlflow.experimentKind`` so the UI opens the runs table),
+      starts the parent run with tags (model, verifier, checkpoints,
       seed, version, git commit), the config flattened as params and the
       dumped config as artifact ``config/``. Other ranks get its id by
       broadcast and log their jobs under it.
     - ``after_test_iter``: per job record, writes ``stimulus.gif`` into the
       job folder, then a child run (tag ``mlflow.parentRunId``) with params
       (target name/index, stimulus, seed), the job's loss history (every
-      term, ``loss``, ``lr``, at each logged step) and final scores as
+      term, ``loss``, ``lr``, at every step) and final scores as
       metrics in one batch, and the job's files as artifacts.
-    - ``after_test_epoch``: the set metrics (top-1 ...) on the parent run.
+    - ``after_test_epoch``: the set metrics (top-1 ...) and the sweep
+      gallery (``gallery/gallery.png`` ...) on the parent run.
     - ``after_run``: ends the parent run (FINISHED).
 
     Args:
@@ -265,11 +286,15 @@ class MLflowTrackingHook(Hook):
         if experiment is None:
             experiment_id = client.create_experiment(
                 self.experiment,
-                artifact_location=local_artifact_location(self.uri))
+                artifact_location=local_artifact_location(self.uri),
+                tags={EXPERIMENT_KIND_TAG: EXPERIMENT_KIND})
         else:
             experiment_id = experiment.experiment_id
             if experiment.lifecycle_stage == 'deleted':
                 client.restore_experiment(experiment_id)
+            if EXPERIMENT_KIND_TAG not in experiment.tags:  # a user's wins
+                client.set_experiment_tag(experiment_id, EXPERIMENT_KIND_TAG,
+                                          EXPERIMENT_KIND)
         self.client = client
         previous = self._previous_parent(runner, experiment_id)
         if previous is not None:
@@ -421,15 +446,24 @@ class MLflowTrackingHook(Hook):
                          lambda client: self._log_job(client, record, folder))
 
     def after_test_epoch(self, runner, metrics: Optional[dict] = None) -> None:
+        """Rank 0: the set metrics and the sweep gallery (the loop's
+        ``gallery_files``, written just before) on the parent run."""
         from mlflow.entities import Metric
+        if not is_main_process():
+            return
         now = int(time.time() * 1000)
         entries = [Metric(_key(k), float(v), now, 0)
                    for k, v in (metrics or {}).items()
                    if isinstance(v, (int, float))]
-        if is_main_process() and entries:
+        if entries:
             self._safely('logging set metrics',
                          lambda client: client.log_batch(
                              self.parent_run_id, metrics=entries))
+        gallery = getattr(getattr(runner, 'test_loop', None),
+                          'gallery_files', None) or {}
+        self._safely('logging the sweep gallery',
+                     lambda client: log_gallery(client, self.parent_run_id,
+                                                gallery.values()))
 
     def on_interrupt(self, runner) -> None:
         """The sweep was stopped by a signal (called by InversionLoop):
@@ -493,11 +527,14 @@ class MLflowTrackingHook(Hook):
                 Metric(f'{net}_correct',
                        float(pred == record['target_index']), now, last)]
             params[f'{net}_pred_name'] = record.get(f'{net}_pred_name')
-        client.log_batch(run_id, metrics=metrics[:METRICS_PER_BATCH],
+        # every step's losses: ~6 metrics a step, several batches for long
+        # jobs (MLflow takes at most 1000 entities, params included, a call)
+        first = METRICS_PER_BATCH - len(params)
+        client.log_batch(run_id, metrics=metrics[:first],
                          params=[Param(k, str(v)[:MAX_PARAM_VALUE])
                                  for k, v in params.items()])
-        for chunk in _chunks(metrics[METRICS_PER_BATCH:], METRICS_PER_BATCH):
-            client.log_batch(run_id, metrics=chunk)  # only very long runs
+        for chunk in _chunks(metrics[first:], METRICS_PER_BATCH):
+            client.log_batch(run_id, metrics=chunk)
         for name in JOB_ARTIFACTS:
             path = osp.join(folder, name)
             if osp.isfile(path):
