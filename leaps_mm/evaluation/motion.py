@@ -119,10 +119,13 @@ def partner_rate(preds: Sequence[int], targets: Sequence[int],
 def scorer_keys(record: Mapping) -> List[str]:
     """The scorers of a prediction record (``model``, ``verifier``,
     ``judge``, ``judge_<name>``: the prefixes of its ``*_pred`` keys that
-    are not probes of another scorer), in record order."""
+    are not probes of another scorer): those three first, then the others
+    in record order."""
     keys = [k[:-len('_pred')] for k in record if k.endswith('_pred')]
     probe_of = {f'{k}_{p}' for k in keys for p in MOTION_PROBES}
-    return [k for k in keys if k not in probe_of]
+    keys = [k for k in keys if k not in probe_of]
+    first = [k for k in ('model', 'verifier', 'judge') if k in keys]
+    return first + [k for k in keys if k not in first]
 
 
 def record_metrics(records: Sequence[Mapping],

@@ -218,8 +218,11 @@ def build_scorer(spec: dict, key: str,
                  channels_last: bool = False) -> Scorer:
     """A :class:`Scorer` named ``key`` from a resolved spec
     (:func:`resolve_scorer`), weights loaded, classes checked."""
+    from mmengine.registry import DefaultScope
+
     from .inverter import build_frozen_recognizer
-    model = build_frozen_recognizer(spec['model'], spec.get('checkpoint'))
+    with DefaultScope.overwrite_default_scope('leaps_mm'):
+        model = build_frozen_recognizer(spec['model'], spec.get('checkpoint'))
     index = scorer_index(model, spec.get('classes'), target_names,
                          f'The {key.replace("_", " ", 1)}')
     return Scorer(key, model, spec.get('input_size'), index, channels_last)
@@ -255,3 +258,31 @@ def scorer_kwargs(cfg, inverter: Optional[dict] = None) -> dict:
         out['judges'] = [resolve_scorer(dict(j), cfg.filename)
                          for j in judges]
     return out
+
+
+def inverter_scorer_specs(inverter: dict) -> List[Tuple[str, dict]]:
+    """``[(key, resolved spec)]`` of the scorers a :class:`LEAPSInverter`
+    config (``model`` of a runner config, e.g. a sweep's dumped config)
+    builds, named as the inverter names them: ``model``, ``verifier``,
+    ``judge_<name>`` for every judge."""
+    specs = [('model', dict(model=inverter['target'],
+                            checkpoint=inverter.get('target_checkpoint'),
+                            input_size=inverter.get('target_input_size'),
+                            classes=None, name=None))]
+    if inverter.get('verifier'):
+        specs.append(('verifier', dict(
+            model=inverter['verifier'],
+            checkpoint=inverter.get('verifier_checkpoint'),
+            input_size=inverter.get('verifier_input_size'),
+            classes=inverter.get('verifier_classes'), name=None)))
+    judges = [resolve_scorer(dict(
+        model=inverter['judge'], checkpoint=inverter.get('judge_checkpoint'),
+        input_size=inverter.get('judge_input_size'),
+        classes=inverter.get('judge_classes'),
+        name=inverter.get('judge_name')))] if inverter.get('judge') else []
+    judges += [resolve_scorer(spec) for spec in inverter.get('judges') or ()]
+    taken: List[str] = []
+    for i, spec in enumerate(judges):
+        taken.append(scorer_name(spec, i, taken))
+        specs.append((f'judge_{taken[-1]}', spec))
+    return specs
