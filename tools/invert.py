@@ -6,6 +6,7 @@
 import os
 import os.path as osp
 import re
+import signal
 import sys
 from typing import Optional, Tuple
 
@@ -107,6 +108,127 @@ def lock_work_dir(work_dir: str):
     return handle
 
 
+_LAUNCHER_ENV = {'pytorch': ('RANK', 'WORLD_SIZE', 'LOCAL_RANK', 'MASTER_ADDR',
+                             'MASTER_PORT'),
+                 'slurm': ('SLURM_PROCID', 'SLURM_NTASKS', 'SLURM_LOCALID')}
+
+
+def check_launcher(launcher: str) -> None:
+    """Refuse ``--launcher`` outside the launcher that sets its
+    environment (torchrun, srun), naming what is missing."""
+    missing = [k for k in _LAUNCHER_ENV.get(launcher, ()) if k not in
+               os.environ]
+    if not missing:
+        return
+    start = ('torchrun --nproc_per_node=N tools/invert.py ...'
+             if launcher == 'pytorch' else 'srun ... python tools/invert.py')
+    raise click.BadParameter(
+        f'{launcher!r} needs the environment its launcher sets (missing: '
+        f'{", ".join(missing)}). Start it as `{start} --launcher '
+        f'{launcher}`, or leave --launcher out for one process.',
+        param_hint='--launcher')
+
+
+def validate_config(cfg, options: dict, config: str) -> None:
+    """The config's LEAPS keys and values, and every --cfg-options key,
+    checked before anything is built; a bad one is a ClickException
+    naming it and where it came from."""
+    from leaps_mm.apis.validation import (ConfigValueError,
+                                          validate_inversion_config,
+                                          validate_options)
+
+    def origin(key: str) -> str:
+        given = any(key == k or key.startswith(k + '.') or
+                    k.startswith(key + '.') for k in options)
+        return '--cfg-options ' if given else f'{config}: '
+
+    def warn(message: str) -> None:
+        click.echo(f'Warning: {message}', err=True)
+
+    try:
+        validate_inversion_config(cfg, origin, warn)
+        validate_options(cfg, [k for k in options
+                               if not k.startswith('leaps.')], origin)
+    except ConfigValueError as error:
+        raise click.ClickException(str(error)) from error
+
+
+def build_jobs(runner_cfg):
+    """The sweep's job list (the StimulusDataset, which reads no video
+    yet): a missing, misnamed or unlabelled stimulus is an error before
+    any model is built."""
+    from leaps_mm.registry import DATASETS
+    try:
+        return DATASETS.build(runner_cfg.test_dataloader.dataset)
+    except (FileNotFoundError, ValueError, KeyError) as error:
+        raise click.ClickException(str(error).strip('"\'')) from error
+
+
+def check_settings(cfg, resume: bool, force: bool) -> bool:
+    """Compare the settings that decide x* with those recorded in the work
+    dir: refuse a ``--resume`` whose settings differ (unless ``force``).
+    Return whether the current settings are to be recorded."""
+    from leaps_mm.apis.settings import (differences, read_settings,
+                                        resolved_settings, resume_refusal)
+    try:
+        recorded = read_settings(cfg.work_dir)
+    except ValueError as error:
+        raise click.ClickException(str(error)) from error
+    if not resume or recorded is None:
+        return True
+    changed = differences(recorded, resolved_settings(cfg))
+    if changed and not force:
+        raise click.ClickException(resume_refusal(cfg.work_dir, changed))
+    if changed:
+        click.echo(f'Warning: --force-resume: {len(changed)} setting(s) '
+                   f'differ from the work dir\'s ({"; ".join(changed[:3])}); '
+                   'its results are a mix of both.', err=True)
+    return False
+
+
+def report_resume(dataset, work_dir: str) -> None:
+    """Say how many jobs ``--resume`` skips (finished), continues
+    (``partial.pt``) and runs."""
+    from leaps_mm.loops.interruption import PARTIAL_FILE
+    from leaps_mm.loops.inversion_loop import job_id
+    finished = partial = 0
+    for index in range(len(dataset)):
+        label = int(dataset.get_data_info(index)['label'])
+        folder = osp.join(work_dir, job_id(index, dataset.class_name(label)))
+        if osp.isfile(osp.join(folder, 'result.json')):
+            finished += 1
+        elif osp.isfile(osp.join(folder, PARTIAL_FILE)):
+            partial += 1
+    total = len(dataset)
+    went_on = f' ({partial} continue where they stopped)' if partial else ''
+    click.echo(f'--resume: {finished} of {total} jobs finished in '
+               f'{work_dir} are skipped (their results count); running '
+               f'{total - finished}{went_on}.', err=True)
+
+
+IMMEDIATE_STOP = ('Stopped at once (Ctrl-C twice): the running batch was not '
+                  'saved and starts over when resumed.')
+
+
+def interrupted_message(runner) -> str:
+    """What a plain KeyboardInterrupt stopped: the sweep, at once (the
+    loop had a first Ctrl-C), or a moment outside the jobs (loading)."""
+    loop = getattr(runner, '_test_loop', None)
+    stop = getattr(loop, '_stop', None)
+    if getattr(stop, 'requested', None) is not None:
+        return IMMEDIATE_STOP
+    return 'Interrupted while no job was running.'
+
+
+def notify_interrupt(runner) -> None:
+    """Tell the hooks that a sweep stopped without the loop's own handling
+    (a second Ctrl-C): the MLflow parent run becomes KILLED."""
+    for hook in getattr(runner, 'hooks', None) or []:
+        if (hasattr(hook, 'on_interrupt')
+                and getattr(hook, 'parent_run_id', '') is not None):
+            hook.on_interrupt(runner)
+
+
 def init_distributed(launcher: str) -> None:
     """Start the process group; gloo on CPU (mmengine's init_dist assumes
     CUDA), mmengine's own for GPUs."""
@@ -152,7 +274,7 @@ def init_distributed(launcher: str) -> None:
 @click.option('--iters', type=click.IntRange(min=1), help='Steps per job.')
 @click.option('--batch-size', type=click.IntRange(min=1),
               help='Jobs optimised together.')
-@click.option('--seed', type=int, help='Seed of the initial noise.')
+@click.option('--seed', type=click.IntRange(min=0), help='Seed of the initial noise.')
 @click.option('--cfg-options', multiple=True, metavar='KEY=VALUE',
               help='Override config keys, e.g. leaps.loop.iters=100 '
               'leaps.batch_size=4 (several after one flag, or repeat it).')
@@ -164,6 +286,9 @@ def init_distributed(launcher: str) -> None:
 @click.option('--no-mlflow', is_flag=True, help='Do not track in MLflow.')
 @click.option('--resume', is_flag=True, help='Skip jobs whose folder in the '
               'work dir already holds result.json.')
+@click.option('--force-resume', is_flag=True, help='--resume even when the '
+              'settings differ from those recorded in the work dir (its '
+              'results then mix both).')
 @click.option('--trust-checkpoint', is_flag=True, help='Load checkpoints with '
               'plain pickle instead of the safe loader: runs any code in '
               'them. Only for files from a source you trust.')
@@ -172,10 +297,11 @@ def init_distributed(launcher: str) -> None:
               help='Job launcher for multi-process sweeps.')
 def main(config: str, checkpoint, verifier_checkpoint, stimulus, target,
          ann_file, classes, work_dir, iters, batch_size, seed, cfg_options,
-         tracking_uri, experiment, no_mlflow, resume, trust_checkpoint,
-         launcher) -> None:
+         tracking_uri, experiment, no_mlflow, resume, force_resume,
+         trust_checkpoint, launcher) -> None:
     """Synthesize what an MMAction2 recognizer learned for each target class
     (LEAPS). CONFIG is an inversion config from registry_configs/."""
+    check_launcher(launcher)
     import leaps_mm  # noqa: F401  registers leaps_mm and MMAction2 modules
     from mmengine.runner import Runner
 
@@ -185,7 +311,8 @@ def main(config: str, checkpoint, verifier_checkpoint, stimulus, target,
 
     from leaps_mm.apis.cli_config import (explain_unknown_type, load_config,
                                           parse_cfg_options)
-    cfg = load_config(config, parse_cfg_options(cfg_options))
+    options = parse_cfg_options(cfg_options)
+    cfg = load_config(config, options, require_leaps=True)
     if trust_checkpoint:
         click.echo('Warning: --trust-checkpoint: checkpoints are unpickled '
                    'without the safety check; any code in them runs.',
@@ -193,6 +320,8 @@ def main(config: str, checkpoint, verifier_checkpoint, stimulus, target,
     apply_cli(cfg, checkpoint, verifier_checkpoint, stimulus, target,
               ann_file, classes, work_dir, iters, batch_size, seed)
     apply_tracking(cfg, tracking_uri, experiment, no_mlflow)
+    validate_config(cfg, options, config)
+    resume = resume or force_resume
     if resume:
         cfg.leaps.loop.resume = True
     check_work_dir(cfg.work_dir)
@@ -200,22 +329,35 @@ def main(config: str, checkpoint, verifier_checkpoint, stimulus, target,
         runner_cfg = build_runner_config(cfg)
     except (FileNotFoundError, ValueError, KeyError) as error:
         raise click.ClickException(str(error).strip('"\'')) from error
+    jobs = build_jobs(runner_cfg)
+    record = check_settings(cfg, resume, force_resume)
     runner_cfg.launcher = launcher
     if launcher != 'none':
         init_distributed(launcher)
         runner_cfg.model_wrapper_cfg = dict(type='IndependentJobsWrapper')
     lock = lock_work_dir(cfg.work_dir)  # held until the sweep ends
+    if lock is not None:  # rank 0
+        if record:
+            from leaps_mm.apis.settings import (record_settings,
+                                                resolved_settings)
+            record_settings(cfg.work_dir, resolved_settings(cfg))
+        if resume:
+            report_resume(jobs, cfg.work_dir)
     from leaps_mm.utils.checkpoint import trust_checkpoints
     trust_checkpoints(trust_checkpoint)  # for this sweep only
-    from leaps_mm.loops.interruption import SweepInterrupted
+    runner = None
     try:
         runner = Runner.from_cfg(runner_cfg)
         metrics = runner.test()
-    except SweepInterrupted as stop:
-        click.echo(f'\n{stop.message} Finished jobs are complete in '
+    except KeyboardInterrupt as stop:  # SweepInterrupted, or Ctrl-C twice
+        message = getattr(stop, 'message', None)
+        if message is None:  # nothing saved; hooks not told yet
+            message = interrupted_message(runner)
+            notify_interrupt(runner)
+        click.echo(f'\n{message} Finished jobs are complete in '
                    f'{cfg.work_dir}; continue with the same command plus '
                    '--resume.', err=True)
-        sys.exit(128 + stop.signum)
+        sys.exit(128 + getattr(stop, 'signum', signal.SIGINT))
     except (FileNotFoundError, ValueError, KeyError, TypeError,
             MLflowUnavailableError) as error:
         message = str(error).strip('"\'')

@@ -34,7 +34,12 @@ REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 def load_train_config(config: str, cfg_options: dict,
                       work_dir: str | None):
     from leaps_mm.apis.cli_config import load_config
+    from leaps_mm.apis.validation import ConfigValueError, validate_options
     cfg = load_config(config, cfg_options)
+    try:  # each --cfg-options key against the class its dict builds
+        validate_options(cfg, list(cfg_options))
+    except ConfigValueError as error:
+        raise click.ClickException(str(error)) from error
     if work_dir:
         cfg.work_dir = work_dir
     cfg.setdefault('work_dir', osp.join(

@@ -22,9 +22,30 @@ def parse_cfg_options(options: Sequence[str]) -> dict:
     return parsed
 
 
-def load_config(config: str, cfg_options: dict) -> Config:
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+
+def no_leaps_section(config: str) -> str:
+    """The refusal of a recognizer config without ``leaps``, with the
+    two-line inversion config that adds it."""
+    base = osp.join(REPO, 'registry_configs', '_base_', 'leaps.py')
+    path = osp.abspath(config)
+    marker = osp.join('mmaction', '.mim', 'configs', '')
+    if marker in path:  # MMAction2's own configs go by their short name
+        path = 'mmaction::' + path.split(marker, 1)[1]
+    return (f'{config} has no `leaps` section: tools/invert.py needs an '
+            'inversion config, a recognizer config plus the LEAPS settings. '
+            'Write one, e.g. my_inversion.py, and run tools/invert.py '
+            'my_inversion.py:\n'
+            f'    _base_ = [{path!r}, {base!r}]\n'
+            "    leaps = dict(inverter=dict(target_checkpoint='my_model.pth'))")
+
+
+def load_config(config: str, cfg_options: dict,
+                require_leaps: bool = False) -> Config:
     """Read ``config`` and merge ``cfg_options`` into it; a missing file, an
-    error inside the config or an option for a key the config lacks is a
+    error inside the config, a config without ``leaps`` (with
+    ``require_leaps``) or an option for a key the config lacks is a
     ``click.ClickException`` naming it."""
     if not osp.isfile(config):
         raise click.ClickException(f'Config file {config!r} does not exist.')
@@ -34,6 +55,8 @@ def load_config(config: str, cfg_options: dict) -> Config:
         raise click.ClickException(
             f'Could not read config {config!r}: {type(error).__name__}: '
             f'{error}') from error
+    if require_leaps and not isinstance(cfg.get('leaps'), dict):
+        raise click.ClickException(no_leaps_section(config))
     for key in cfg_options:
         head = key.split('.')[0]
         if head not in cfg:

@@ -60,8 +60,12 @@ def read_class_names(classes: Union[str, Sequence[str], None]) -> List[str]:
 def resolve_class(label: Union[int, str], classes: Sequence[str]) -> int:
     """A class index from an index or a name (exact, or one in the list
     after normalising case/underscores); unknown names suggest close ones."""
-    if isinstance(label, int) or (isinstance(label, str) and label.isdigit()):
+    if isinstance(label, int) or (isinstance(label, str) and
+                                  label.lstrip('-').isdigit()):
         index = int(label)
+        if index < 0 and not classes:
+            raise ValueError(f'Target index {index} is negative: class '
+                             'indices start at 0.')
         if classes and not 0 <= index < len(classes):
             raise ValueError(f'Target index {index} is out of range: the model '
                              f'has {len(classes)} classes (0..{len(classes) - 1}).')
@@ -138,6 +142,11 @@ class StimulusDataset(VideoDataset):
                                      label=parts[1]))
         jobs.extend(dict(s) for s in self.stimuli)
         for job in jobs:
+            if osp.isdir(job['filename']):
+                raise FileNotFoundError(
+                    f'Stimulus {job["filename"]!r} is a folder, not a video '
+                    'file: give one of its videos, or list them in an '
+                    '--ann-file ("path label" per line).')
             if not osp.isfile(job['filename']):
                 raise FileNotFoundError(
                     f'Stimulus video {job["filename"]!r} does not exist.')

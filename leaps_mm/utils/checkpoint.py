@@ -79,6 +79,28 @@ def trusted_unpickling() -> Iterator[None]:
                 os.environ[key] = value
 
 
+def network_problem(error: BaseException) -> Optional[str]:
+    """What went wrong on the network (an HTTP status, a refused or timed
+    out connection, a name that does not resolve) when ``error`` or one of
+    its causes is a network error; None otherwise."""
+    import http.client
+    import socket
+    import ssl
+    import urllib.error
+    seen = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if isinstance(error, urllib.error.HTTPError):
+            return f'the server answered HTTP {error.code} {error.reason}'
+        if isinstance(error, urllib.error.URLError):
+            return f'{error.reason}'
+        if isinstance(error, (ConnectionError, socket.timeout, socket.gaierror,
+                              ssl.SSLError, http.client.HTTPException)):
+            return f'{type(error).__name__}: {error}'
+        error = error.__cause__ or error.__context__
+    return None
+
+
 def load_checkpoint_file(path_or_url: str,
                          trust: Optional[bool] = None) -> dict:
     """The whole checkpoint (``state_dict``, ``meta``, ...) at a local path
@@ -98,6 +120,13 @@ def load_checkpoint_file(path_or_url: str,
         raise CheckpointError(f'Checkpoint {path_or_url!r} does not exist: '
                               'check the path.') from error
     except Exception as error:  # torch raises many kinds for bad files
+        network = network_problem(error)
+        if network is not None:
+            raise CheckpointError(
+                f'Could not download checkpoint {path_or_url!r}: {network}. '
+                'It is the network, not the file: check the URL and the '
+                'connection (or proxy), or download it and give its local '
+                'path.') from error
         unsafe = '' if trust else (
             ' If it is an unusual but trusted file, --trust-checkpoint loads '
             'it with plain pickle (runs any code in it).')

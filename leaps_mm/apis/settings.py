@@ -1,0 +1,137 @@
+"""The settings that decide a sweep's x*, recorded in its work dir so that
+``--resume`` never mixes results made with other settings.
+
+They are the resolved inversion config (after the command line's
+overrides): the target ``model``, ``verifier`` and ``judge``, the test
+pipeline that decodes the stimuli, ``leaps.inverter``, ``leaps.loop``,
+``leaps.seed``, the class names and ``leaps.custom_hooks``. Left out are
+the keys that cannot change a job's result: the job list (``--resume`` may
+add jobs), tracking, logging, evaluation, batch size and worker count (a
+job's noise and optimiser are its own), ``work_dir``, the launcher and the
+options that only change speed or memory.
+"""
+import json
+import os.path as osp
+from typing import Any, Dict, List, Optional
+
+from mmengine.config import Config
+
+from leaps_mm.utils.fileio import write_json
+
+SETTINGS_FILE = 'leaps_settings.json'
+# leaps.loop keys that do not change x*
+_LOOP_IGNORED = ('log_interval', 'fps', 'resume')
+# leaps.inverter keys that change only speed or memory
+_INVERTER_IGNORED = ('channels_last', 'checkpoint_target', 'compile')
+# the command-line flag that sets a key
+FLAGS = {'leaps.loop.iters': '--iters', 'leaps.seed': '--seed',
+         'leaps.inverter.target_checkpoint': '--checkpoint',
+         'leaps.inverter.verifier_checkpoint': '--verifier-checkpoint',
+         'leaps.classes': '--classes'}
+
+
+def _plain(value: Any) -> Any:
+    """JSON-able: tuples as lists, dict keys as strings, anything else that
+    is not a number, string, bool or None as its repr."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return repr(value)
+
+
+def flatten(value: Any, prefix: str = '') -> Dict[str, Any]:
+    """``{'a.b.0.c': leaf}`` of nested dicts and lists (an empty one is a
+    leaf)."""
+    if isinstance(value, dict) and value:
+        items = value.items()
+    elif isinstance(value, list) and value:
+        items = enumerate(value)
+    else:
+        return {prefix.rstrip('.'): value}
+    out: Dict[str, Any] = {}
+    for key, item in items:
+        out.update(flatten(item, f'{prefix}{key}.'))
+    return out
+
+
+def _local_path(value: Any) -> Any:
+    """An existing local file as an absolute path (the same file however
+    it is named); anything else unchanged."""
+    return osp.abspath(value) if isinstance(value, str) and osp.isfile(
+        value) else value
+
+
+def resolved_settings(cfg: Config) -> Dict[str, Any]:
+    """The flattened settings of an inversion config that decide x*."""
+    from leaps_mm.datasets.stimulus_dataset import read_class_names
+
+    from .runner_config import resolve_network
+    leaps = cfg.leaps
+    inverter = {k: _local_path(v) if k.endswith('_checkpoint') else v
+                for k, v in leaps.inverter.items()
+                if k not in _INVERTER_IGNORED}
+    classes = leaps.get('classes')
+    if isinstance(classes, str) and osp.isfile(classes):
+        classes = read_class_names(classes)  # the names, not the path
+    tree = dict(
+        model=cfg.model,
+        verifier=resolve_network(cfg.get('verifier'), cfg.filename),
+        judge=resolve_network(cfg.get('judge'), cfg.filename),
+        test_pipeline=(cfg.get('test_pipeline')
+                       or cfg.test_dataloader.dataset.pipeline),
+        leaps=dict(
+            inverter=inverter,
+            loop={k: v for k, v in leaps.get('loop', {}).items()
+                  if k not in _LOOP_IGNORED},
+            seed=leaps.get('seed', 0), classes=classes,
+            custom_hooks=leaps.get('custom_hooks', [])))
+    return flatten(_plain(tree))
+
+
+def read_settings(work_dir: str) -> Optional[Dict[str, Any]]:
+    """The settings recorded in ``work_dir``, None when none are."""
+    path = osp.join(work_dir, SETTINGS_FILE)
+    if not osp.isfile(path):
+        return None
+    try:
+        with open(path) as file:
+            return json.load(file)['settings']
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise ValueError(f'{path} is unreadable ({error}); delete it to '
+                         'record the current settings.') from error
+
+
+def record_settings(work_dir: str, settings: Dict[str, Any]) -> None:
+    """Write ``<work_dir>/leaps_settings.json`` atomically."""
+    write_json(osp.join(work_dir, SETTINGS_FILE), dict(settings=settings))
+
+
+def differences(recorded: Dict[str, Any], current: Dict[str, Any]
+                ) -> List[str]:
+    """``'key: A in the work dir, B now'`` for every key that differs."""
+    def shown(value: Any) -> str:
+        text = json.dumps(value)
+        return text if len(text) <= 40 else text[:37] + '...'
+
+    lines = []
+    for key in sorted(set(recorded) | set(current)):
+        old, new = recorded.get(key, '(unset)'), current.get(key, '(unset)')
+        if old != new:
+            flag = f' ({FLAGS[key]})' if key in FLAGS else ''
+            lines.append(f'{key}{flag}: {shown(old)} in the work dir, '
+                         f'{shown(new)} now')
+    return lines
+
+
+def resume_refusal(work_dir: str, changed: List[str]) -> str:
+    """The message that refuses a ``--resume`` whose settings differ."""
+    listed = '; '.join(changed[:6]) + (
+        f'; and {len(changed) - 6} more' if len(changed) > 6 else '')
+    return (f'--resume: {len(changed)} setting(s) differ from those the jobs '
+            f'in {work_dir!r} were made with ({listed}). Resuming would mix '
+            'results of both. Resume with the same settings, pass a new '
+            '--work-dir to start over, or --force-resume to mix them '
+            'anyway.')
