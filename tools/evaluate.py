@@ -1,6 +1,9 @@
 """Evaluate a finished inversion sweep from its job folders.
 
     python tools/evaluate.py work_dirs/leaps_random_x3d
+    python tools/evaluate.py work_dirs/leaps_r3d --reference \
+        --judge registry_configs/demo/train_r2plus1d.py \
+        --judge-checkpoint checkpoints/demo/r2plus1d.pth --judge-name r21d
 
 Reads every ``<WORK_DIR>/<job>/result.json`` (and ``synth.npy``), computes
 the set metrics of the paper (§4.2–4.4): top-1 accuracy (%) of the inverted
@@ -11,14 +14,35 @@ the stimuli. Writes ``<WORK_DIR>/metrics.json`` (atomically), prints a table
 and, when the run has an MLflow store, logs the metrics (``eval/<name>``) and
 ``metrics.json`` to the sweep's parent run.
 
+Every scorer's (model, verifier, each judge ``judge_<name>``) top-1 and
+mean target probability come with the motion metrics of
+:mod:`leaps_mm.evaluation.motion` where the records have them:
+``top1_<net>_<probe>`` / ``prob_target_<net>_<probe>`` for x* reversed,
+static (frame 0 repeated) and shuffled, and ``partner_rate_<net>`` (% of
+reversed videos classified as the partner class, with the run's
+``partners`` map).
+
+``--judge CONFIG --judge-checkpoint PTH [--judge-classes FILE]
+[--judge-name NAME]`` (repeatable, paired in order) re-scores the
+synthesized videos (``synth.npy``) with a model that was not in the run
+(``top1_judge_<name>``, ...; name default: the config's file stem), its
+scores mapped into the target's class order by name when it has its own
+label file. ``--reference`` computes the same metrics, suffixed
+``_stimulus``, on the stimulus clips the jobs used (decoded with the run's
+pipeline), for the run's scorers and the extra judges; ``--rescore-run``
+re-scores x* with the run's own scorers (for runs recorded before the
+motion probes). Both rebuild the run's networks from the config the run
+dumped into WORK_DIR (``--config`` to give another).
+
 Non-finite values (PSNR of a completely static set, a metric with no data)
 are written to metrics.json as ``null`` and not logged to MLflow.
 """
+import glob
 import math
 import os.path as osp
 import sys
 import time
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import click
 
@@ -45,19 +69,206 @@ def load_records(work_dir: str) -> List[dict]:
     return records
 
 
-def top1_metrics(records: List[dict]) -> Dict[str, float]:
-    """``top1_{net}`` (%) and ``prob_target_{net}`` for every net whose
-    predictions every record has."""
-    metrics = {}
-    for net in NETS:
-        if not all(f'{net}_pred' in r for r in records):
+def top1_metrics(records: List[dict],
+                 partners: Optional[Dict[int, int]] = None
+                 ) -> Dict[str, float]:
+    """``top1_{net}`` (%) and ``prob_target_{net}`` for every scorer whose
+    predictions every record has, with its motion probes and partner rate
+    (:func:`leaps_mm.evaluation.motion.record_metrics`)."""
+    from leaps_mm.evaluation.motion import record_metrics
+    return record_metrics(records, partners, target_key='target_index')
+
+
+# --- the run's config, class names and scorers ------------------------------
+def find_run_config(work_dir: str, config: Optional[str] = None):
+    """The runner config a sweep dumped into its work dir (the newest
+    ``*.py`` whose ``model`` is a ``LEAPSInverter``), or ``config``; None
+    when there is none."""
+    from mmengine.config import Config
+    paths = [config] if config else sorted(
+        glob.glob(osp.join(work_dir, '*.py')), key=osp.getmtime,
+        reverse=True)
+    for path in paths:
+        try:
+            cfg = Config.fromfile(path)
+        except Exception as error:
+            if config:
+                raise click.ClickException(
+                    f'Cannot read the run config {path}: {error}')
             continue
-        correct = [r[f'{net}_pred'] == r['target_index'] for r in records]
-        metrics[f'top1_{net}'] = 100.0 * sum(correct) / len(records)
-        if all(f'{net}_prob_target' in r for r in records):
-            metrics[f'prob_target_{net}'] = (
-                sum(r[f'{net}_prob_target'] for r in records) / len(records))
-    return metrics
+        if (cfg.get('model') or {}).get('type') == 'LEAPSInverter':
+            return cfg
+        if config:
+            raise click.ClickException(
+                f'{path} is not a runner config of tools/invert.py (its '
+                '`model` is not a LEAPSInverter; give the config the run '
+                'dumped into its work dir).')
+    return None
+
+
+def run_class_names(run_cfg, classes: Optional[str]) -> List[str]:
+    """The target's class names: ``classes`` (a label file), else the run's
+    dataset classes; [] when neither is known."""
+    from leaps_mm.models.scorers import load_class_names
+    if classes:
+        return load_class_names(classes)
+    if run_cfg is None:
+        return []
+    names = run_cfg.get('test_dataloader', {}).get('dataset', {}).get(
+        'classes')
+    if not names:
+        return []
+    try:
+        return load_class_names(names)
+    except FileNotFoundError:
+        return []
+
+
+def run_partners(run_cfg, class_names: Sequence[str],
+                 notes: List[str]) -> Dict[int, int]:
+    """The run's ``partners`` map (``test_evaluator.partners``) as indices."""
+    from leaps_mm.evaluation.motion import partner_indices
+    partners = ((run_cfg.get('test_evaluator') or {}).get('partners')
+                if run_cfg is not None else None)
+    if not partners:
+        return {}
+    if not class_names:
+        notes.append('the run has `partners` but its class names are '
+                     'unknown (give --classes); no partner rates')
+        return {}
+    return partner_indices(partners, class_names)
+
+
+def run_judge_names(work_dir: str) -> List[str]:
+    """Names of the judges already in a sweep's records."""
+    from leaps_mm.evaluation.motion import scorer_keys
+    from leaps_mm.visualization.job_outputs import (finished_jobs,
+                                                    read_job_record)
+    folders = finished_jobs(work_dir)
+    if not folders:
+        return []
+    try:
+        record = read_job_record(folders[0])
+    except ValueError:
+        return []
+    return [k[len('judge_'):] for k in scorer_keys(record)
+            if k.startswith('judge_')]
+
+
+def cli_judge_specs(configs: Sequence[str], checkpoints: Sequence[str],
+                    classes: Sequence[str], names: Sequence[str],
+                    taken: Sequence[str] = ()) -> List[Tuple[str, dict]]:
+    """``[('judge_<name>', spec)]`` of the ``--judge*`` options (paired in
+    order; ``-`` as --judge-classes: the target's order); ``taken``: names
+    already in the run."""
+    from leaps_mm.models.scorers import resolve_scorer, scorer_name
+    if not configs:
+        if checkpoints or classes or names:
+            raise click.UsageError('--judge-checkpoint/--judge-classes/'
+                                   '--judge-name need --judge CONFIG.')
+        return []
+    for option, values in (('--judge-checkpoint', checkpoints),
+                           ('--judge-classes', classes),
+                           ('--judge-name', names)):
+        if (values or option == '--judge-checkpoint') and \
+                len(values) != len(configs):
+            raise click.UsageError(
+                f'{option} is given {len(values)} time(s) for {len(configs)} '
+                f'--judge: give it once per --judge, in the same order'
+                + {'--judge-classes': " ('-': the target's class order).",
+                   '--judge-name': " ('-': the config file stem)."}.get(
+                       option, '.'))
+    specs, taken = [], list(taken)
+    for i, config in enumerate(configs):
+        label = classes[i] if classes else None
+        try:
+            spec = resolve_scorer(dict(
+                from_config=osp.abspath(config), checkpoint=checkpoints[i],
+                classes=None if label in (None, '-') else label,
+                name=names[i] if names and names[i] != '-' else None))
+            name = scorer_name(spec, len(taken), taken)
+        except Exception as error:  # config errors, duplicate names
+            raise click.ClickException(f'--judge {config}: {error}')
+        taken.append(name)
+        specs.append((f'judge_{name}', spec))
+    return specs
+
+
+def build_scorers(specs: Sequence[Tuple[str, dict]],
+                  class_names: Sequence[str]) -> Dict[str, object]:
+    """:class:`Scorer` s of ``specs``; errors as ClickException."""
+    from leaps_mm.models.scorers import build_scorer
+    scorers = {}
+    for key, spec in specs:
+        try:
+            scorers[key] = build_scorer(spec, key, class_names or None)
+        except (OSError, ValueError, KeyError, RuntimeError) as error:
+            raise click.ClickException(f'{key}: {error}')
+    return scorers
+
+
+def load_synth(records: List[dict]):
+    """The synthesized videos as float pixels ``(N, C, T, H, W)`` (0-255)."""
+    import numpy as np
+    import torch
+    videos = []
+    for record in records:
+        path = osp.join(record['_folder'], 'synth.npy')
+        try:
+            videos.append(np.load(path))  # T, H, W, C uint8
+        except (OSError, ValueError) as error:
+            raise click.ClickException(f'Cannot re-score: {path} is '
+                                       f'unreadable ({error}).')
+    return torch.from_numpy(np.stack(videos)).permute(0, 4, 1, 2, 3).float()
+
+
+def load_stimuli(run_cfg, records: List[dict]):
+    """The stimulus clips of the jobs, decoded with the run's pipeline, as
+    float pixels ``(N, C, T, H, W)``; None when a job names none."""
+    import torch
+    from mmengine.registry import DefaultScope
+
+    from leaps_mm.registry import DATASETS
+    if any(not r.get('stimulus') for r in records):
+        return None
+    dataset_cfg = dict(run_cfg.test_dataloader.dataset.to_dict(),
+                       ann_file='', data_prefix=None,
+                       stimuli=[dict(filename=r['stimulus'],
+                                     label=int(r['target_index']))
+                                for r in records])
+    try:
+        with DefaultScope.overwrite_default_scope('leaps_mm'):
+            dataset = DATASETS.build(dataset_cfg)
+        clips = [dataset[i]['inputs'][0] for i in range(len(dataset))]
+    except Exception as error:  # unreadable or moved stimuli
+        raise click.ClickException(f'--reference: cannot read the stimuli '
+                                   f'({type(error).__name__}: {error}).')
+    return torch.stack(clips).float()
+
+
+def score_records(records: List[dict], scorers: Dict[str, object], pixels,
+                  class_names: Sequence[str], batch_size: int = 8) -> None:
+    """Add every scorer's predictions of ``pixels`` ``(N, C, T, H, W)`` and
+    of their motion probes to ``records`` (``{key}[_{probe}]_pred``,
+    ``_prob_target``, ``_probs``, ``_pred_name``), in place."""
+    import torch
+
+    from leaps_mm.evaluation.motion import MOTION_PROBES
+    for key, scorer in scorers.items():
+        for probe, transform in [('', None)] + list(MOTION_PROBES.items()):
+            name = f'{key}_{probe}' if probe else key
+            with torch.no_grad():
+                probs = torch.cat([
+                    scorer.probs(transform(chunk) if transform else chunk)
+                    for chunk in pixels.split(batch_size)])
+            for record, prob in zip(records, probs):
+                pred = int(prob.argmax())
+                target = int(record['target_index'])
+                record[f'{name}_pred'] = pred
+                record[f'{name}_prob_target'] = float(prob[target])
+                record[f'{name}_probs'] = prob.tolist()
+                if pred < len(class_names):
+                    record[f'{name}_pred_name'] = class_names[pred]
 
 
 def video_metrics(records: List[dict],
@@ -102,10 +313,39 @@ def video_metrics(records: List[dict],
     return metrics
 
 
-def evaluate(work_dir: str, splits: int = 10) -> Tuple[Dict[str, float],
-                                                        List[str]]:
-    """The metrics of a finished sweep and notes about what was skipped."""
+def alias_first_judge(records: List[dict], scorers: Sequence[str]) -> None:
+    """Copy the predictions of the first ``judge_<name>`` in ``scorers``
+    to the ``judge`` keys (as the inverter records them), in place."""
+    first = next((k for k in scorers if k.startswith('judge_')), None)
+    if first is None:
+        return
+    for record in records:
+        record.update({'judge' + k[len(first):]: v
+                       for k, v in list(record.items())
+                       if k.startswith(first + '_') and k[len(first) + 1:]
+                       .split('_')[0] in ('pred', 'prob', 'probs', 'reversed',
+                                          'static', 'shuffled')})
+
+
+def evaluate(work_dir: str, splits: int = 10,
+             judges: Sequence[Tuple[str, dict]] = (),
+             reference: bool = False, rescore_run: bool = False,
+             classes: Optional[str] = None, config: Optional[str] = None
+             ) -> Tuple[Dict[str, float], List[str]]:
+    """The metrics of a finished sweep and notes about what was skipped.
+
+    Args:
+        judges: extra scorers ``[('judge_<name>', spec)]``
+            (:func:`cli_judge_specs`) that re-score ``synth.npy``.
+        reference: also the metrics of the stimulus clips (suffix
+            ``_stimulus``) for the run's scorers and ``judges``.
+        rescore_run: re-score x* with the run's own scorers.
+        classes: the target's label file (default: the run config's).
+        config: the run's runner config (default: found in ``work_dir``).
+    """
     from leaps_mm.evaluation import inception_scores
+    from leaps_mm.evaluation.motion import scorer_keys
+    from leaps_mm.models.scorers import inverter_scorer_specs
     notes: List[str] = []
     records = load_records(work_dir)
     if not records:
@@ -113,16 +353,62 @@ def evaluate(work_dir: str, splits: int = 10) -> Tuple[Dict[str, float],
             f'{work_dir!r} has no job folders (sub-folders with a '
             'result.json); is it the work dir of a finished tools/invert.py '
             'run?')
+    run_cfg = find_run_config(work_dir, config)
+    class_names = run_class_names(run_cfg, classes)
+    if (reference or rescore_run) and run_cfg is None:
+        raise click.ClickException(
+            '--reference/--rescore-run rebuild the run\'s networks, but '
+            f'{work_dir!r} holds no runner config (the <config>.py '
+            'tools/invert.py dumps there); give it with --config.')
+    run_specs = (inverter_scorer_specs(run_cfg.model.to_dict())
+                 if reference or rescore_run else [])
+    run_scorers = build_scorers(run_specs, class_names)
+    extra = build_scorers(judges, class_names)
+    if extra or rescore_run:
+        score_records(records, dict(run_scorers if rescore_run else {},
+                                    **extra), load_synth(records),
+                      class_names)
+        if rescore_run:
+            alias_first_judge(records, list(run_scorers))
+    partners = run_partners(run_cfg, class_names, notes)
+
     metrics: Dict[str, float] = {'num_videos': len(records)}
-    metrics.update(top1_metrics(records))
-    scores = inception_scores(records, NETS, splits)
-    for net in NETS:
-        if f'{net}_pred' in records[0] and f'is_{net}' not in scores:
+    metrics.update(top1_metrics(records, partners))
+    nets = scorer_keys(records[0])
+    scores = inception_scores(records, nets, splits)
+    for net in nets:
+        if f'is_{net}' not in scores:
             notes.append(f'no Inception Score for the {net}: result.json '
                          f'lacks `{net}_probs` (written by newer runs)')
     metrics.update(scores)
+    if not any(k.startswith('top1_') and k.endswith('_reversed')
+               for k in metrics):
+        notes.append('no motion metrics: the records have no predictions of '
+                     'reversed/static/shuffled x* (a run before they were '
+                     'recorded); --rescore-run computes them')
     metrics.update(video_metrics(records, notes))
+    if reference:
+        stimuli = load_stimuli(run_cfg, records)
+        if stimuli is None:
+            notes.append('a job names no stimulus; no reference metrics')
+        else:
+            metrics.update({f'{k}_stimulus': v for k, v in reference_metrics(
+                records, dict(run_scorers, **extra), stimuli, class_names,
+                partners, alias=list(run_scorers)).items()})
     return metrics, notes
+
+
+def reference_metrics(records: List[dict], scorers: Dict[str, object],
+                      stimuli, class_names: Sequence[str],
+                      partners: Optional[Dict[int, int]] = None,
+                      alias: Sequence[str] = ()) -> Dict[str, float]:
+    """:func:`top1_metrics` of ``scorers`` on the stimulus clips
+    ``(N, C, T, H, W)`` of ``records`` (the reference row); the first judge
+    among ``alias`` (the run's scorers) also as ``judge``."""
+    refs = [dict(target_index=r['target_index']) for r in records]
+    score_records(refs, scorers, stimuli, class_names)
+    alias_first_judge(refs, alias)
+    return top1_metrics(refs, partners)
 
 
 MIN_VIDEOS_PER_SPLIT = 10
@@ -209,11 +495,38 @@ def log_to_mlflow(uri: str, work_dir: str, metrics: Dict[str, float],
 @click.option('--splits', type=click.IntRange(min=1), default=10,
               show_default=True, help='Inception Score splits; fewer when '
               f'a split would hold under {MIN_VIDEOS_PER_SPLIT} videos.')
+@click.option('--judge', 'judge_configs', multiple=True,
+              type=click.Path(exists=True, dir_okay=False),
+              help='Re-score the synthesized videos with the `model` of this '
+              'config (repeatable).')
+@click.option('--judge-checkpoint', 'judge_checkpoints', multiple=True,
+              help='Weights of each --judge, in the same order.')
+@click.option('--judge-classes', 'judge_classes', multiple=True,
+              help="Label file of each --judge ('-': the target's order); "
+              "its scores are mapped into the target's order by name.")
+@click.option('--judge-name', 'judge_names', multiple=True,
+              help="Name of each --judge in the metrics (top1_judge_<name>; "
+              "default or '-': the config file stem).")
+@click.option('--reference', is_flag=True, help='Also the metrics of the '
+              'stimulus clips of the jobs (suffix _stimulus), for the run\'s '
+              'scorers and every --judge.')
+@click.option('--rescore-run', is_flag=True, help="Re-score x* with the "
+              "run's own model, verifier and judges (motion metrics of runs "
+              'recorded before them).')
+@click.option('--classes', 'classes', type=click.Path(exists=True,
+              dir_okay=False), help="The target's label file (default: the "
+              "run config's).")
+@click.option('--config', 'config', type=click.Path(exists=True,
+              dir_okay=False), help='The runner config of the run (default: '
+              'the one tools/invert.py dumped into WORK_DIR).')
 @click.option('--tracking-uri', help='MLflow store of the run (default: '
               'sqlite:///<WORK_DIR>/mlflow.db when that file exists).')
 @click.option('--no-mlflow', is_flag=True, help='Do not log to MLflow.')
-def main(work_dir: str, splits: int, tracking_uri: Optional[str],
-         no_mlflow: bool) -> None:
+def main(work_dir: str, splits: int, judge_configs: Tuple[str, ...],
+         judge_checkpoints: Tuple[str, ...], judge_classes: Tuple[str, ...],
+         judge_names: Tuple[str, ...], reference: bool, rescore_run: bool,
+         classes: Optional[str], config: Optional[str],
+         tracking_uri: Optional[str], no_mlflow: bool) -> None:
     """Compute the metrics of a finished sweep in WORK_DIR and write
     WORK_DIR/metrics.json."""
     from leaps_mm.utils.fileio import write_json
@@ -224,7 +537,10 @@ def main(work_dir: str, splits: int, tracking_uri: Optional[str],
                        else (splits, None))
     if warning:
         click.echo(f'Warning: {warning}', err=True)
-    metrics, notes = evaluate(work_dir, splits)
+    judges = cli_judge_specs(judge_configs, judge_checkpoints, judge_classes,
+                             judge_names, run_judge_names(work_dir))
+    metrics, notes = evaluate(work_dir, splits, judges, reference,
+                              rescore_run, classes, config)
     metrics_path = osp.join(work_dir, 'metrics.json')
     write_json(metrics_path, {k: to_json_value(v) for k, v in metrics.items()})
     click.echo(format_table(metrics))
