@@ -144,6 +144,58 @@ def test_a_network_error_says_it_is_the_network(tmp_path):
     assert '--trust-checkpoint' not in result.output
 
 
+def test_an_http_error_names_the_status_not_the_file(tmp_path):
+    import functools
+    import http.server
+    import threading
+
+    from leaps_mm.utils.checkpoint import CheckpointError, load_checkpoint_file
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler,
+                                directory=str(tmp_path))
+    handler.log_message = lambda *args: None
+    server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f'http://127.0.0.1:{server.server_address[1]}/missing.pth'
+    try:
+        with pytest.raises(CheckpointError) as error:
+            load_checkpoint_file(url)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert 'the server answered HTTP 404' in str(error.value)
+    assert 'It is the network' in str(error.value)
+    assert '--trust-checkpoint' not in str(error.value)
+
+
+def test_settings_name_what_changes_x_and_ignore_what_cannot():
+    from mmengine.config import Config
+
+    from leaps_mm.apis.settings import differences, resolved_settings
+
+    def settings(**options):
+        cfg = Config.fromfile(DEMO_CONFIG)
+        cfg.merge_from_dict(options)
+        return resolved_settings(cfg)
+
+    base = settings()
+    # job list, tracking, logging, evaluation, batch and speed options
+    assert differences(base, settings(**{
+        'leaps.stimuli.ann_file': 'other.txt', 'leaps.batch_size': 2,
+        'leaps.tracking.enabled': False, 'leaps.log_level': 'INFO',
+        'leaps.evaluation.is_splits': 3, 'leaps.loop.fps': 4,
+        'leaps.loop.log_interval': 1, 'leaps.inverter.channels_last': True,
+        'work_dir': 'elsewhere'})) == []
+    changed = differences(base, settings(**{
+        'leaps.seed': 3, 'leaps.inverter.verifier_checkpoint': 'v.pth',
+        'leaps.loop.optim_wrapper.optimizer.lr': 0.1,
+        'model.backbone.gamma_w': 2}))
+    assert [line.split(':')[0] for line in changed] == [
+        'leaps.inverter.verifier_checkpoint (--verifier-checkpoint)',
+        'leaps.loop.optim_wrapper.optimizer.lr', 'leaps.seed (--seed)',
+        'model.backbone.gamma_w']
+    assert 'leaps.seed (--seed): 0 in the work dir, 3 now' in changed
+
+
 TRAIN_CASES = [
     ('misspelt loop key', 'train_cfg.max_epoch=abc',
      ['train_cfg.max_epoch=', 'did you mean `max_epochs`']),

@@ -2,7 +2,8 @@
 ``--resume`` never mixes results made with other settings.
 
 They are the resolved inversion config (after the command line's
-overrides): the target ``model``, ``verifier`` and ``judge``, the test
+overrides): the target ``model``, the verifier and judges (with their
+checkpoints and class lists), the test
 pipeline that decodes the stimuli, ``leaps.inverter``, ``leaps.loop``,
 ``leaps.seed``, the class names and ``leaps.custom_hooks``. Left out are
 the keys that cannot change a job's result: the job list (``--resume`` may
@@ -67,8 +68,7 @@ def _local_path(value: Any) -> Any:
 def resolved_settings(cfg: Config) -> Dict[str, Any]:
     """The flattened settings of an inversion config that decide x*."""
     from leaps_mm.datasets.stimulus_dataset import read_class_names
-
-    from .runner_config import resolve_network
+    from leaps_mm.models.scorers import scorer_kwargs
     leaps = cfg.leaps
     inverter = {k: _local_path(v) if k.endswith('_checkpoint') else v
                 for k, v in leaps.inverter.items()
@@ -76,10 +76,11 @@ def resolved_settings(cfg: Config) -> Dict[str, Any]:
     classes = leaps.get('classes')
     if isinstance(classes, str) and osp.isfile(classes):
         classes = read_class_names(classes)  # the names, not the path
+    # verifier, judge, judges and their keys (checkpoint, classes, name)
+    scorers = {k: _local_path(v) if k.endswith('_checkpoint') else v
+               for k, v in scorer_kwargs(cfg, leaps.inverter).items()}
     tree = dict(
-        model=cfg.model,
-        verifier=resolve_network(cfg.get('verifier'), cfg.filename),
-        judge=resolve_network(cfg.get('judge'), cfg.filename),
+        model=cfg.model, **scorers,
         test_pipeline=(cfg.get('test_pipeline')
                        or cfg.test_dataloader.dataset.pipeline),
         leaps=dict(
