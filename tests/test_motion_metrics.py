@@ -139,6 +139,9 @@ def test_inversion_metric_reports_motion_metrics_with_the_dataset_classes():
     metric.dataset_meta = None
     with pytest.raises(ValueError, match='class names'):
         metric.compute_metrics(records_of_a_known_case())
+    # partners of other classes fail when the loop sets the classes
+    with pytest.raises(ValueError, match=r"'expand'.*partners=\{\}"):
+        metric.dataset_meta = dict(classes=('a', 'b'))
 
 
 # --- on a real recognizer ------------------------------------------------------
@@ -279,3 +282,26 @@ def test_evaluate_reference_row_on_a_real_sweep(tmp_path):
         assert metrics[f'top1_{net}_static_stimulus'] <= 50.0, net
     assert metrics['top1_judge_stimulus'] == metrics[
         'top1_judge_mvit_stimulus']
+
+
+# --- table labels ----------------------------------------------------------------
+def test_table_labels_and_bold_for_judges_and_probes():
+    from leaps_mm.evaluation.tables import metric_label, render_markdown
+    assert metric_label('top1_judge') == 'top-1 judge'
+    assert metric_label('top1_judge_mvit_reversed_stimulus') == \
+        'top-1 judge mvit, reversed (stimuli)'
+    assert metric_label('partner_rate_verifier') == 'partner rate verifier'
+    assert metric_label('prob_target_model_static') == \
+        'p(target) model, static'
+    assert metric_label('unknown_key') == 'unknown_key'
+    rows = [dict(name='a', status='done', metrics=dict(
+                top1_model_static=50.0, partner_rate_model=75.0)),
+            dict(name='b', status='done', metrics=dict(
+                top1_model_static=12.5, partner_rate_model=62.5))]
+    markdown = render_markdown('T', 'generic', rows,
+                               columns=['top1_model_static',
+                                        'partner_rate_model'])
+    assert '| Method | top-1 model, static | partner rate model |' in markdown
+    # the higher partner rate is bold; a static top-1 is never bold
+    assert '| a | 50.0 | **75.0** |' in markdown
+    assert '| b | 12.5 | 62.5 |' in markdown

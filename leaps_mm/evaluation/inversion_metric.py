@@ -42,6 +42,23 @@ class InversionMetric(BaseMetric):
     def process(self, data_batch: dict, data_samples: Sequence[dict]) -> None:
         self.results.extend(dict(sample) for sample in data_samples)
 
+    @property
+    def dataset_meta(self) -> Optional[dict]:
+        return self._dataset_meta
+
+    @dataset_meta.setter
+    def dataset_meta(self, dataset_meta: Optional[dict]) -> None:
+        """Set by the loop before the sweep: ``partners`` are checked
+        against the classes now, not after the last job."""
+        self._dataset_meta = dataset_meta
+        if self.partners and (dataset_meta or {}).get('classes'):
+            try:
+                self.partner_map()
+            except ValueError as error:
+                raise ValueError(
+                    f'{error} Give `leaps.evaluation.partners` for these '
+                    'classes, or partners={} for none.') from error
+
     def partner_map(self) -> Dict[int, int]:
         """``partners`` as class indices of the dataset's classes."""
         if not self.partners:

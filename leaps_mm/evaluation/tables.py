@@ -44,6 +44,37 @@ GRID_KEYS = {'rows', 'title', 'layout', 'columns', 'iters', 'is_splits',
              'cfg_options'}
 ROW_KEYS = {'name', 'config', 'cfg_options'}
 MISSING = '–'
+PROBES = ('reversed', 'static', 'shuffled')  # evaluation/motion.py
+_KINDS = (('top1_', 'top-1'), ('prob_target_', 'p(target)'),
+          ('partner_rate_', 'partner rate'), ('is_', 'IS'))
+
+
+def metric_label(key: str) -> str:
+    """A column label: :data:`LABELS`, else composed from the metric's
+    parts (``top1_judge_mvit_reversed_stimulus`` -> ``top-1 judge mvit,
+    reversed (stimuli)``); unknown keys as they are."""
+    if key in LABELS:
+        return LABELS[key]
+    rest, where = key, ''
+    if rest.endswith('_stimulus'):
+        rest, where = rest[:-len('_stimulus')], ' (stimuli)'
+    kind = next(((p, label) for p, label in _KINDS if rest.startswith(p)),
+                None)
+    if kind is None:
+        return key
+    net = rest[len(kind[0]):]
+    probe = next((p for p in PROBES if net.endswith('_' + p)), None)
+    if probe:
+        net = net[:-len(probe) - 1]
+    net = net.replace('judge_', 'judge ', 1)
+    return (f'{kind[1]} {net}' + (f', {probe}' if probe else '') + where)
+
+
+def _is_probe(key: str) -> bool:
+    """A motion-probe metric (reversed/static/shuffled), whose highest value
+    is not the best."""
+    key = key[:-len('_stimulus')] if key.endswith('_stimulus') else key
+    return key.endswith(tuple('_' + p for p in PROBES))
 
 
 class GridError(ValueError):
@@ -222,7 +253,7 @@ def format_cell(metrics: dict, key: str) -> str:
     std = _number(metrics, f'{key}_std')
     if key.startswith('is_') and std is not None:
         return f'{value:.2f} ± {std:.2f}'
-    if key.startswith('top1'):
+    if key.startswith(('top1', 'partner_rate')):
         return f'{value:.1f}'
     if isinstance(value, int):
         return str(value)
@@ -230,8 +261,10 @@ def format_cell(metrics: dict, key: str) -> str:
 
 
 def _best(rows: Sequence[dict], key: str) -> Optional[float]:
-    """The value to bold: the highest top-1 / IS, unless all are equal."""
-    if not key.startswith(('top1', 'is_')) or key.endswith('_std'):
+    """The value to bold: the highest top-1 / IS / partner rate, unless all
+    are equal (none for the motion probes: there lower can be better)."""
+    if not key.startswith(('top1', 'is_', 'partner_rate')) or \
+            key.endswith('_std') or _is_probe(key):
         return None
     values = [v for r in rows if r['status'] == 'done'
               for v in [_number(r['metrics'], key)] if v is not None]
@@ -272,11 +305,11 @@ def render_markdown(title: str, layout: str, rows: Sequence[dict],
     best = {key: _best(rows, key) for key in keys}
     if layout == 'table2':
         header = ['Metric'] + [r['name'] for r in rows]
-        body = [[TABLE2_LABELS.get(k, LABELS.get(k, k))]
+        body = [[TABLE2_LABELS.get(k, metric_label(k))]
                 + [_cell(r, k, best[k]) for r in rows] for k in keys]
         width = len(rows)
     else:
-        header = ['Method'] + [LABELS.get(k, k) for k in keys]
+        header = ['Method'] + [metric_label(k) for k in keys]
         body = [[r['name']] + [_cell(r, k, best[k]) for k in keys]
                 for r in rows]
         width = len(keys)
