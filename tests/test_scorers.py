@@ -195,3 +195,32 @@ def test_runner_config_passes_judges_classes_and_names(tmp_path):
     cfg.judges = dict(from_config='x.py')
     with pytest.raises(ValueError, match='must be a list'):
         scorer_kwargs(cfg)
+
+
+def test_kinetics_names_and_a_verifier_label_file_in_a_config(tmp_path):
+    from leaps_mm.models.scorers import load_class_names
+    kinetics = load_class_names('kinetics400')
+    assert len(kinetics) == 400 and kinetics[0] == 'abseiling'
+    with pytest.warns(ClassOrderWarning):
+        assert class_index([kinetics[5], kinetics[2]], kinetics) == [5, 2]
+
+    labels = tmp_path / 'r21d_classes.txt'
+    labels.write_text('\n'.join(CLASSES[::-1]))
+    cfg = Config.fromfile(osp.join(DEMO, 'leaps_r3d.py'))
+    cfg.verifier['classes'] = str(labels)
+    model = build_runner_config(cfg).model
+    assert model.verifier_classes == str(labels)
+    assert 'classes' not in model.verifier
+    # a 10-class verifier with its own 10-name label file passes the
+    # label-file count check (it is mapped by name instead)
+    cfg.verifier = dict(r3d_model(), classes=['x', 'y'] + CLASSES)
+    cfg.verifier['cls_head']['num_classes'] = 10
+    model = build_runner_config(cfg).model
+    assert model.verifier['cls_head']['num_classes'] == 10
+    with pytest.warns(ClassOrderWarning):
+        with DefaultScope.overwrite_default_scope('leaps_mm'):
+            inverter = MODELS.build(dict(
+                model.to_dict(), target_checkpoint=None,
+                verifier_checkpoint=None, judge=None, input_size=(4, 32, 32),
+                losses=[dict(type='ClassificationLoss')]))
+    assert inverter.scorers['verifier'].index == list(range(2, 10))

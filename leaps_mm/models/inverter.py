@@ -392,9 +392,9 @@ class LEAPSInverter(BaseModel):
                 data_samples: Optional[list] = None,
                 mode: str = 'loss') -> Union[Dict[str, torch.Tensor], dict]:
         """``mode='loss'``: the weighted per-sample terms ``{'loss_<name>':
-        (N,)}``; ``mode='predict'``: softmax scores of target and verifier on
-        the current x*, ``{'model': (N, K), 'verifier': (N, K'), 'judge': ...}``
-        (verifier and judge when configured)."""
+        (N,)}``; ``mode='predict'``: :meth:`predict_scores`, softmax scores
+        ``(N, K)`` of every scorer on the current x* and its motion probes,
+        in the target's class order."""
         if mode == 'predict':
             return self.predict_scores()
         if mode != 'loss':
