@@ -4,6 +4,7 @@ what it must be, instead of a traceback once the models are loaded."""
 import difflib
 import inspect
 import numbers
+import re
 import types
 import typing
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
@@ -247,6 +248,55 @@ def check_ranges(cfg: Any, origin) -> None:
                 f'{", ".join(repr(c) for c in choices)}.', origin))
 
 
+# sections that are one dict (None: the default), and lists of typed dicts
+_DICTS = ('leaps.inverter', 'leaps.loop', 'leaps.stimuli')
+_OPTIONAL_DICTS = ('leaps.evaluation', 'leaps.tracking', 'leaps.inverter.taps',
+                   'leaps.inverter.parameterization',
+                   'leaps.loop.optim_wrapper',
+                   'leaps.loop.optim_wrapper.optimizer',
+                   'leaps.loop.param_scheduler')
+_DICT_LISTS = ('leaps.inverter.losses', 'leaps.inverter.transforms',
+               'leaps.custom_hooks')
+
+
+def check_shapes(cfg: Any, origin) -> None:
+    """Sections that must be a dict, lists of ``dict(type=...)``, the
+    taps' module names and patterns."""
+    for key in _DICTS + _OPTIONAL_DICTS:
+        found, value = _get(cfg, key)
+        if found and not isinstance(value, dict) and not (
+                value is None and key in _OPTIONAL_DICTS):
+            raise ConfigValueError(_value_error(
+                key, value, 'must be a dict(...) of settings'
+                + (' or None.' if key in _OPTIONAL_DICTS else '.'), origin))
+    for key in _DICT_LISTS:
+        found, value = _get(cfg, key)
+        if found and not (isinstance(value, (list, tuple)) and all(
+                isinstance(v, dict) and 'type' in v for v in value)):
+            raise ConfigValueError(_value_error(
+                key, value, "must be a list of dict(type='...', ...), e.g. "
+                "[dict(type='ClassificationLoss')]; [] for none.", origin))
+    found, names = _get(cfg, 'leaps.inverter.taps.module_types')
+    if found and (isinstance(names, str) or not isinstance(
+            names, (list, tuple)) or not all(isinstance(n, str)
+                                             for n in names)):
+        raise ConfigValueError(_value_error(
+            'leaps.inverter.taps.module_types', names, 'must be a list of '
+            "module class names, e.g. ('BatchNorm3d', 'LayerNorm').",
+            origin))
+    for name in ('include', 'exclude'):
+        key = f'leaps.inverter.taps.{name}'
+        found, pattern = _get(cfg, key)
+        if not found or pattern is None:
+            continue
+        try:
+            re.compile(pattern)
+        except (re.error, TypeError) as error:
+            raise ConfigValueError(_value_error(
+                key, pattern, f'is not a regular expression ({error}); e.g. '
+                r"'^backbone\.'.", origin)) from error
+
+
 def _check_leaps_keys(leaps: dict, origin, warn) -> None:
     for name in leaps:
         if name in LEAPS_KEYS:
@@ -268,6 +318,7 @@ def _leaps_sections(cfg: Any) -> List[Tuple[str, Any, Any]]:
     from leaps_mm.evaluation import InversionMetric
     from leaps_mm.loops import InversionLoop
     from leaps_mm.models.inverter import LEAPSInverter
+    from leaps_mm.models.taps import FeatureTaps
     from leaps_mm.visualization.mlflow_hook import MLflowTrackingHook
 
     class Tracking(MLflowTrackingHook):  # `enabled` is read by the builder
@@ -284,14 +335,17 @@ def _leaps_sections(cfg: Any) -> List[Tuple[str, Any, Any]]:
                 ('leaps.stimuli', leaps.get('stimuli'), StimulusDataset),
                 ('leaps.evaluation', leaps.get('evaluation'),
                  InversionMetric),
-                ('leaps.tracking', leaps.get('tracking'), Tracking)]
+                ('leaps.tracking', leaps.get('tracking'), Tracking),
+                ('leaps.inverter.taps', (leaps.get('inverter') or {}).get(
+                    'taps'), FeatureTaps)]
     wrapper = loop.get('optim_wrapper') if isinstance(loop, dict) else None
     if isinstance(wrapper, dict) and 'type' not in wrapper:
         sections.append(('leaps.loop.optim_wrapper', wrapper,
                          resolve_type('OptimWrapper', names)))
     for key, section in _typed_sections(leaps, 'leaps'):
         if key not in ('leaps.inverter', 'leaps.loop', 'leaps.stimuli',
-                       'leaps.evaluation', 'leaps.tracking'):
+                       'leaps.evaluation', 'leaps.tracking',
+                       'leaps.inverter.taps'):
             sections.append((key, section,
                              resolve_type(section['type'], names)))
     return [(k, s, c) for k, s, c in sections
@@ -309,6 +363,7 @@ def validate_inversion_config(cfg: Config, origin=None, warn=None) -> None:
     if not isinstance(leaps, dict):
         return
     _check_leaps_keys(leaps, origin, warn)
+    check_shapes(cfg, origin)
     check_ranges(cfg, origin)
     for key, section, cls in _leaps_sections(cfg):
         check_arguments(section, cls, key, origin)
