@@ -317,6 +317,19 @@ def test_resume_with_other_settings_is_refused_naming_them(tmp_path,
     assert recorded['settings']['leaps.loop.iters'] == 3  # as the jobs were
 
 
+def test_resume_over_a_reordered_job_list_is_refused(tmp_path):
+    run = tmp_path / 'run'
+    base = [DEMO_CONFIG, '--target', 'move left', '--iters', '2',
+            '--work-dir', str(run), '--no-mlflow', *TINY]
+    first, other = (osp.join(STIMULI, 'move_left', f'{i}.mp4')
+                    for i in (0, 1))
+    assert invert(['--stimulus', first, *base]).exit_code == 0
+    refused = invert(['--stimulus', other, *base, '--resume'])
+    assert_named_error(refused, [
+        f'00000_move_left: {first} in the work dir, {other} now',
+        'reordered', '--force-resume'])
+
+
 def test_resume_of_a_work_dir_without_a_record_records_it(tmp_path):
     run = tmp_path / 'run'
     base = [DEMO_CONFIG, *JOB, '--iters', '2', '--work-dir', str(run), *TINY]

@@ -186,20 +186,48 @@ def check_settings(cfg, resume: bool, force: bool) -> bool:
     return False
 
 
-def report_resume(dataset, work_dir: str) -> None:
-    """Say how many jobs ``--resume`` skips (finished), continues
-    (``partial.pt``) and runs."""
+def resume_plan(dataset, work_dir: str, force: bool) -> Tuple[int, int]:
+    """``(finished, continued)``: how many jobs ``--resume`` skips (their
+    folder holds ``result.json``) and continues (``partial.pt``). A
+    finished job made from another stimulus than the job list's now (a
+    reordered list) is refused unless ``force``."""
+    import json
+
     from leaps_mm.loops.interruption import PARTIAL_FILE
     from leaps_mm.loops.inversion_loop import job_id
-    finished = partial = 0
+    finished, partial, moved = 0, 0, []
     for index in range(len(dataset)):
-        label = int(dataset.get_data_info(index)['label'])
-        folder = osp.join(work_dir, job_id(index, dataset.class_name(label)))
-        if osp.isfile(osp.join(folder, 'result.json')):
+        info = dataset.get_data_info(index)
+        name = job_id(index, dataset.class_name(int(info['label'])))
+        folder = osp.join(work_dir, name)
+        result = osp.join(folder, 'result.json')
+        if osp.isfile(result):
             finished += 1
+            try:
+                with open(result) as file:
+                    made_from = json.load(file).get('stimulus')
+            except (OSError, ValueError):
+                continue  # the loop's own reading names a broken file
+            now = info['filename']
+            if (made_from and osp.isfile(made_from) and
+                    osp.realpath(made_from) != osp.realpath(now)):
+                moved.append(f'{name}: {made_from} in the work dir, {now} '
+                             'now')
         elif osp.isfile(osp.join(folder, PARTIAL_FILE)):
             partial += 1
-    total = len(dataset)
+    if moved and not force:
+        raise click.ClickException(
+            f'--resume: {len(moved)} finished job(s) in {work_dir!r} were '
+            f'made from other stimuli than the job list gives them now '
+            f'({"; ".join(moved[:3])}); was the list reordered? Keep its '
+            'order (add new jobs at the end), pass a new --work-dir, or '
+            '--force-resume.')
+    return finished, partial
+
+
+def report_resume(total: int, finished: int, partial: int,
+                  work_dir: str) -> None:
+    """Say how many jobs ``--resume`` skips, continues and runs."""
     went_on = f' ({partial} continue where they stopped)' if partial else ''
     click.echo(f'--resume: {finished} of {total} jobs finished in '
                f'{work_dir} are skipped (their results count); running '
@@ -331,6 +359,8 @@ def main(config: str, checkpoint, verifier_checkpoint, stimulus, target,
         raise click.ClickException(str(error).strip('"\'')) from error
     jobs = build_jobs(runner_cfg)
     record = check_settings(cfg, resume, force_resume)
+    if resume:
+        plan = resume_plan(jobs, cfg.work_dir, force_resume)
     runner_cfg.launcher = launcher
     if launcher != 'none':
         init_distributed(launcher)
@@ -342,7 +372,7 @@ def main(config: str, checkpoint, verifier_checkpoint, stimulus, target,
                                                 resolved_settings)
             record_settings(cfg.work_dir, resolved_settings(cfg))
         if resume:
-            report_resume(jobs, cfg.work_dir)
+            report_resume(len(jobs), *plan, cfg.work_dir)
     from leaps_mm.utils.checkpoint import trust_checkpoints
     trust_checkpoints(trust_checkpoint)  # for this sweep only
     runner = None
