@@ -44,12 +44,13 @@ def video(n=2, t=5):
     return values[:, None, :, None, None].float().expand(n, 3, t, 4, 4)
 
 
-# --- the transforms ------------------------------------------------------------
+# --- the transforms ----------------------------------------------------------
 def test_reversed_is_the_flip_over_time():
     v = video()
     out = reverse_time(v)
     assert out.shape == v.shape
-    assert out[:, 0, :, 0, 0].tolist() == [[4, 3, 2, 1, 0], [14, 13, 12, 11, 10]]
+    assert out[:, 0, :, 0, 0].tolist() == [[4, 3, 2, 1, 0],
+                                           [14, 13, 12, 11, 10]]
     assert torch.equal(reverse_time(out), v)
 
 
@@ -77,11 +78,12 @@ def test_shuffled_is_a_fixed_permutation_of_the_frames():
     assert set(MOTION_PROBES) == {'reversed', 'static', 'shuffled'}
 
 
-# --- partners and metrics from records -----------------------------------------
+# --- partners and metrics from records ---------------------------------------
 def test_partner_map_is_symmetric_and_checked():
     index = partner_indices(PARTNERS, CLASSES)
     assert index == {0: 1, 1: 0, 2: 3, 3: 2, 4: 5, 5: 4, 6: 7, 7: 6}
-    assert partner_indices({'Move_Left': 'move right'}, CLASSES) == {0: 1, 1: 0}
+    assert partner_indices({'Move_Left': 'move right'},
+                           CLASSES) == {0: 1, 1: 0}
     with pytest.raises(ValueError, match="'spin'"):
         partner_indices({'move left': 'spin'}, CLASSES)
     with pytest.raises(ValueError, match='two partners'):
@@ -144,7 +146,7 @@ def test_inversion_metric_reports_motion_metrics_with_the_dataset_classes():
         metric.dataset_meta = dict(classes=('a', 'b'))
 
 
-# --- on a real recognizer ------------------------------------------------------
+# --- on a real recognizer ----------------------------------------------------
 def motion_clips(seed=0):
     """One procedural clip per class, pixels ``(8, 3, 16, 64, 64)``."""
     clips = [render_motion_sample(c, np.random.default_rng(seed + c)).video
@@ -179,7 +181,7 @@ def test_inverter_scores_the_probes_of_x_star():
     assert sum(p == t for t, p in enumerate(preds['model_static'])) <= 2
 
 
-# --- tools/evaluate.py --judge / --reference ------------------------------------
+# --- tools/evaluate.py --judge / --reference ---------------------------------
 @pytest.fixture(scope='module')
 def permuted(tmp_path_factory):
     """r3d_noise.pth with its classifier rows permuted and its label file."""
@@ -284,7 +286,7 @@ def test_evaluate_reference_row_on_a_real_sweep(tmp_path):
         'top1_judge_mvit_stimulus']
 
 
-# --- table labels ----------------------------------------------------------------
+# --- table labels ------------------------------------------------------------
 def test_table_labels_and_bold_for_judges_and_probes():
     from leaps_mm.evaluation.tables import metric_label, render_markdown
     assert metric_label('top1_judge') == 'top-1 judge'

@@ -25,7 +25,7 @@ PERM = [3, 0, 7, 5, 1, 2, 6, 4]
 SIZE = (16, 64, 64)
 
 
-# --- class_index --------------------------------------------------------------
+# --- class_index -------------------------------------------------------------
 def test_the_same_order_maps_to_nothing_and_names_are_normalised():
     with warnings.catch_warnings():
         warnings.simplefilter('error')
@@ -160,7 +160,7 @@ def test_scorer_class_errors(permuted_checkpoint):
         make_inverter(judge=r3d_model(), judge_classes=CLASSES)
     wide = r3d_model()
     wide['cls_head']['num_classes'] = 10
-    with pytest.raises(ValueError, match='has 10 classes but the target has 8'):
+    with pytest.raises(ValueError, match='10 classes but the target has 8'):
         make_inverter(class_names=CLASSES, judges=[dict(model=wide)])
     # a 10-class judge whose label file holds the 8 target classes is fine
     with pytest.warns(ClassOrderWarning):
@@ -171,7 +171,7 @@ def test_scorer_class_errors(permuted_checkpoint):
     assert inverter.predict_scores()['judge'].shape == (2, 8)
 
 
-# --- configs ------------------------------------------------------------------
+# --- configs -----------------------------------------------------------------
 def test_runner_config_passes_judges_classes_and_names(tmp_path):
     labels = tmp_path / 'mvit_classes.txt'
     labels.write_text('\n'.join(CLASSES[::-1]) + '\n')
@@ -224,3 +224,28 @@ def test_kinetics_names_and_a_verifier_label_file_in_a_config(tmp_path):
                 verifier_checkpoint=None, judge=None, input_size=(4, 32, 32),
                 losses=[dict(type='ClassificationLoss')]))
     assert inverter.scorers['verifier'].index == list(range(2, 10))
+
+
+def test_classes_from_the_checkpoint_meta(permuted_checkpoint, tmp_path):
+    """tools/train.py writes the class names into the checkpoint's meta."""
+    state = torch.load(permuted_checkpoint, weights_only=False)
+    state['meta'] = dict(dataset_meta=dict(
+        classes=[CLASSES[p] for p in PERM]))
+    with_names = tmp_path / 'r3d_permuted_named.pth'
+    torch.save(state, str(with_names))
+    with pytest.warns(ClassOrderWarning):
+        inverter = make_inverter(class_names=CLASSES, motion_probes=(),
+                                 judges=[dict(model=r3d_model(),
+                                              checkpoint=str(with_names),
+                                              classes='checkpoint')])
+    assert inverter.scorers['judge_judge0'].index == [
+        PERM.index(i) for i in range(8)]
+    # the demo checkpoints carry the demo's names, in the target's order
+    with warnings.catch_warnings():
+        warnings.simplefilter('error', ClassOrderWarning)
+        make_inverter(class_names=CLASSES, judge=r3d_model(),
+                      judge_checkpoint=R3D, judge_classes='checkpoint')
+    with pytest.raises(ValueError, match='has no class names'):
+        make_inverter(class_names=CLASSES, judge=r3d_model(),
+                      judge_checkpoint=permuted_checkpoint,
+                      judge_classes='checkpoint')

@@ -502,8 +502,9 @@ def log_to_mlflow(uri: str, work_dir: str, metrics: Dict[str, float],
 @click.option('--judge-checkpoint', 'judge_checkpoints', multiple=True,
               help='Weights of each --judge, in the same order.')
 @click.option('--judge-classes', 'judge_classes', multiple=True,
-              help="Label file of each --judge ('-': the target's order); "
-              "its scores are mapped into the target's order by name.")
+              help="Label file of each --judge ('-': the target's order; "
+              "'checkpoint': the names in its checkpoint's meta); its "
+              "scores are mapped into the target's order by name.")
 @click.option('--judge-name', 'judge_names', multiple=True,
               help="Name of each --judge in the metrics (top1_judge_<name>; "
               "default or '-': the config file stem).")

@@ -98,7 +98,8 @@ class LEAPSInverter(BaseModel):
             sweep's ``leaps.classes``): scorers with ``classes`` are mapped
             into this order by name, the others must have as many classes.
         verifier_classes / judge_classes: the class names of the verifier /
-            judge (label file, list or ``'kinetics400'``) when they differ
+            judge (label file, list, ``'kinetics400'`` or ``'checkpoint'``:
+            those in its checkpoint's meta) when they differ
             from the target's (another order, or a superset); their logits
             are mapped into the target's order before the softmax.
         motion_probes: names of :data:`MOTION_PROBES` whose transformed x*
@@ -191,7 +192,8 @@ class LEAPSInverter(BaseModel):
                              f'names list {len(self.class_names)}.')
         self.motion_probes = check_probes(motion_probes)
         verifier_index = (scorer_index(self.verifier, verifier_classes,
-                                       self.class_names, 'The verifier')
+                                       self.class_names, 'The verifier',
+                                       verifier_checkpoint)
                           if self.verifier is not None else None)
         specs = [resolve_scorer(dict(
             model=judge, checkpoint=judge_checkpoint,
@@ -206,7 +208,7 @@ class LEAPSInverter(BaseModel):
                                                         spec['checkpoint'])
             judge_indices[name] = (spec, scorer_index(
                 self.judges[name], spec['classes'], self.class_names,
-                f'The judge {name!r}'))
+                f'The judge {name!r}', spec['checkpoint']))
         self.judge_input_size = judge_input_size
         self.parameterization = MODELS.build(
             parameterization or dict(type='PixelVideo'))

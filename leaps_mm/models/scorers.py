@@ -2,7 +2,9 @@
 
 A verifier or judge may have been trained with another label file than the
 target (another order, or more classes). Each can name its own classes
-(``classes``: a label file, a list, or ``'kinetics400'``); its logits are then
+(``classes``: a label file, a list, ``'kinetics400'``, or ``'checkpoint'``:
+the names in its checkpoint's ``meta.dataset_meta.classes``, which
+``tools/train.py`` writes); its logits are then
 mapped into the target's class order by name before the softmax
 (:func:`class_index`), so ``*_pred`` and ``*_prob_target`` always refer to
 the target's classes. A scorer without ``classes`` is assumed to share the
@@ -36,13 +38,32 @@ class ClassOrderWarning(UserWarning):
     """A scorer's classes are in another order than the target's (mapped)."""
 
 
-def load_class_names(classes: ClassSpec) -> List[str]:
-    """Names from a label file (one per line), a list, or ``'kinetics400'``."""
+def load_class_names(classes: ClassSpec,
+                     checkpoint: Optional[str] = None) -> List[str]:
+    """Names from a label file (one per line), a list, ``'kinetics400'``, or
+    ``'checkpoint'`` (``meta.dataset_meta.classes`` of ``checkpoint``)."""
     from leaps_mm.datasets import KINETICS400_CLASSES
     from leaps_mm.datasets.stimulus_dataset import read_class_names
     if classes == 'kinetics400':
         classes = KINETICS400_CLASSES
+    if classes == 'checkpoint':
+        return checkpoint_class_names(checkpoint)
     return read_class_names(classes)
+
+
+def checkpoint_class_names(checkpoint: Optional[str]) -> List[str]:
+    """``meta.dataset_meta.classes`` of a checkpoint; ValueError if none."""
+    from leaps_mm.utils.checkpoint import load_checkpoint_file
+    if not checkpoint:
+        raise ValueError("classes='checkpoint' needs a checkpoint.")
+    meta = load_checkpoint_file(checkpoint).get('meta') or {}
+    names = (meta.get('dataset_meta') or {}).get('classes') if \
+        isinstance(meta, dict) else None
+    if not names:
+        raise ValueError(f"classes='checkpoint': {checkpoint} has no class "
+                         'names (meta.dataset_meta.classes); give a label '
+                         'file.')
+    return [str(n) for n in names]
 
 
 def _normal(name: str) -> str:
@@ -91,7 +112,8 @@ def head_classes(model: nn.Module) -> Optional[int]:
 
 def scorer_index(model: nn.Module, classes: ClassSpec,
                  target_names: Optional[Sequence[str]],
-                 what: str) -> Optional[List[int]]:
+                 what: str, checkpoint: Optional[str] = None
+                 ) -> Optional[List[int]]:
     """Check a scorer's classes against the target's and return the mapping
     of :func:`class_index` (None: same order).
 
@@ -106,8 +128,9 @@ def scorer_index(model: nn.Module, classes: ClassSpec,
                 f'{len(target_names)}: give its label file (`classes=`) so '
                 'that its scores can be mapped by class name.')
         return None
-    names = load_class_names(classes)
-    source = classes if isinstance(classes, str) else 'its `classes` list'
+    names = load_class_names(classes, checkpoint)
+    source = (f'its checkpoint {checkpoint}' if classes == 'checkpoint' else
+              classes if isinstance(classes, str) else 'its `classes` list')
     if num is not None and num != len(names):
         raise ValueError(f'{what} has {num} classes (cls_head.num_classes) '
                          f'but {source} lists {len(names)}.')
@@ -224,7 +247,8 @@ def build_scorer(spec: dict, key: str,
     with DefaultScope.overwrite_default_scope('leaps_mm'):
         model = build_frozen_recognizer(spec['model'], spec.get('checkpoint'))
     index = scorer_index(model, spec.get('classes'), target_names,
-                         f'The {key.replace("_", " ", 1)}')
+                         f'The {key.replace("_", " ", 1)}',
+                         spec.get('checkpoint'))
     return Scorer(key, model, spec.get('input_size'), index, channels_last)
 
 
