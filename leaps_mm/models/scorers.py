@@ -97,10 +97,14 @@ def class_index(target_names: Sequence[str], scorer_names: Sequence[str],
         return None
     moved = [f'{t!r} is its class {i}' for k, (t, i) in
              enumerate(zip(target_names, index)) if i != k][:3]
-    warnings.warn(
-        f'{what}: its classes are in another order than the target\'s '
-        f'({"; ".join(moved)}); its scores are mapped into the target\'s '
-        'order by name.', ClassOrderWarning, stacklevel=2)
+    kind = ("in another order than the target's"
+            if len(scorer_names) == len(target_names) else
+            f"{len(scorer_names)} names, not the target's "
+            f'{len(target_names)}')
+    detail = '; '.join(moved) or 'the same order, extra classes'
+    warnings.warn(f"{what}: its classes are {kind} ({detail}); its scores "
+                  "are mapped into the target's order by name.",
+                  ClassOrderWarning, stacklevel=2)
     return index
 
 
