@@ -5,7 +5,8 @@ from .base import VideoParameterization
 from .colour import colour_mixing
 from .fourier import FourierVideo, spectrum_scale
 from .lowres import LowResVideo
+from .phase import PhaseFourierVideo
 from .pixel import PixelVideo
 
 __all__ = ['VideoParameterization', 'colour_mixing', 'FourierVideo',
-           'spectrum_scale', 'LowResVideo', 'PixelVideo']
+           'spectrum_scale', 'LowResVideo', 'PhaseFourierVideo', 'PixelVideo']
