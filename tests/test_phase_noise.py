@@ -69,3 +69,4 @@ def test_gaussian_noise_std_per_job():
     assert torch.equal(out, again)  # seeded per job
     off = MODELS.build(dict(type='leaps_mm.RandomGaussianNoise', std=(0, 0)))
     assert torch.equal(off(video, [torch.Generator()] * 3), video)
+

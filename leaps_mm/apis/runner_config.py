@@ -39,6 +39,34 @@ def resolve_network(spec: Optional[dict], config_file: str) -> Optional[dict]:
     return Config.fromfile(path).model.to_dict()
 
 
+def resolve_target(cfg: Config) -> Config:
+    """``cfg`` with ``target = dict(from_config=PATH, checkpoint=PTH,
+    input_size=(T, H, W))`` (optional; paths as for the verifier) turned
+    into ``model`` and ``leaps.inverter.target_checkpoint`` /
+    ``target_input_size``, so a recipe inverts another model by a few lines
+    (or ``--cfg-options target.from_config=...``)."""
+    target = cfg.get('target')
+    if not target:
+        return cfg
+    if not isinstance(target, dict) or 'from_config' not in target:
+        raise ValueError(f'{cfg.filename}: `target` must be dict(from_config='
+                         "'model_config.py', checkpoint='weights.pth'), not "
+                         f'{target!r}.')
+    unknown = sorted(set(target) - {'from_config', 'checkpoint', 'input_size'})
+    if unknown:
+        raise ValueError(f'{cfg.filename}: unknown key(s) {unknown} in '
+                         '`target`; it takes from_config, checkpoint and '
+                         'input_size.')
+    out = Config(cfg.to_dict(), filename=cfg.filename)
+    out.model = resolve_network(dict(target), cfg.filename)
+    for key, inverter_key in (('checkpoint', 'target_checkpoint'),
+                              ('input_size', 'target_input_size')):
+        if key in target:
+            out.leaps.inverter[inverter_key] = target[key]
+    out.pop('target')
+    return out
+
+
 def check_class_counts(cfg: Config, classes) -> None:
     """Refuse a label file whose number of names differs from the number of
     classes of the target, verifier or judge (``cls_head.num_classes``,
@@ -86,6 +114,7 @@ def build_runner_config(cfg: Config) -> Config:
     if 'leaps' not in cfg:
         raise KeyError(f'{cfg.filename}: no `leaps` section; inherit '
                        "registry_configs/_base_/leaps.py in `_base_`.")
+    cfg = resolve_target(cfg)
     leaps = cfg.leaps
     if cfg.model.get('type') == 'LEAPSInverter':
         raise ValueError(f'{cfg.filename}: `model` must be the recognizer to '
