@@ -312,9 +312,35 @@ def test_resume_with_other_settings_is_refused_naming_them(tmp_path,
     forced = invert(base + ['--ann-file', two_job_list, '--iters', '2',
                             '--force-resume'])
     assert forced.exit_code == 0, forced.output
-    assert '--force-resume: 1 setting(s) differ' in forced.output
+    assert ('--force-resume: 2 job(s) were made with other settings '
+            '(leaps.loop.iters (--iters): 3 in the work dir, 2 now)'
+            ) in forced.output
+    # each job names the settings it was made with; the work dir has both
     recorded = json.loads((run / 'leaps_settings.json').read_text())
-    assert recorded['settings']['leaps.loop.iters'] == 3  # as the jobs were
+    made_with = {job: json.loads((run / job / 'result.json').read_text())[
+        'settings_id'] for job in ('00000_move_left', '00001_move_right')}
+    assert recorded['settings'][made_with['00000_move_left']][
+        'leaps.loop.iters'] == 3
+    assert recorded['latest'] != made_with['00000_move_left']
+    assert recorded['settings'][recorded['latest']]['leaps.loop.iters'] == 2
+    again = invert(base + ['--ann-file', two_job_list, '--iters', '2',
+                           '--resume'])
+    assert_named_error(again, ['2 job(s)', '3 in the work dir, 2 now'])
+
+
+def test_an_interrupted_fresh_run_over_old_jobs_is_not_mixed(tmp_path,
+                                                             two_job_list):
+    """Jobs of a run with other settings stay refused on --resume even
+    after a later run recorded its own settings in the work dir."""
+    run = tmp_path / 'run'
+    base = [DEMO_CONFIG, '--work-dir', str(run), '--no-mlflow', *TINY,
+            '--ann-file', two_job_list]
+    assert invert(base + ['--iters', '3']).exit_code == 0
+    one_job = tmp_path / 'one.txt'  # a fresh run that ends after one job
+    one_job.write_text(open(two_job_list).readline())
+    assert invert(base[:-1] + [str(one_job), '--iters', '2']).exit_code == 0
+    refused = invert(base + ['--iters', '2', '--resume'])
+    assert_named_error(refused, ['1 job(s)', '3 in the work dir, 2 now'])
 
 
 def test_resume_over_a_reordered_job_list_is_refused(tmp_path):
@@ -332,13 +358,19 @@ def test_resume_over_a_reordered_job_list_is_refused(tmp_path):
 
 def test_resume_of_a_work_dir_without_a_record_records_it(tmp_path):
     run = tmp_path / 'run'
-    base = [DEMO_CONFIG, *JOB, '--iters', '2', '--work-dir', str(run), *TINY]
-    assert invert(base).exit_code == 0
-    (run / 'leaps_settings.json').unlink()  # a work dir of an older version
-    resumed = invert(base + ['--resume'])
-    assert resumed.exit_code == 0, resumed.output
+    base = [DEMO_CONFIG, *JOB, '--work-dir', str(run), *TINY]
+    assert invert(base + ['--iters', '2']).exit_code == 0
+    # a work dir of an older version: no record, jobs without settings_id
+    (run / 'leaps_settings.json').unlink()
+    result = run / '00000_expand' / 'result.json'
+    record = json.loads(result.read_text())
+    made_with = record.pop('settings_id')
+    result.write_text(json.dumps(record))
+    resumed = invert(base + ['--iters', '3', '--resume'])
+    assert resumed.exit_code == 0, resumed.output  # old jobs are trusted
     settings = json.loads((run / 'leaps_settings.json').read_text())
-    assert settings['settings']['leaps.loop.iters'] == 2
+    assert settings['settings'][settings['latest']]['leaps.loop.iters'] == 3
+    assert settings['latest'] != made_with
 
 
 @pytest.mark.slow

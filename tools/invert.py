@@ -164,57 +164,70 @@ def build_jobs(runner_cfg):
         raise click.ClickException(str(error).strip('"\'')) from error
 
 
-def check_settings(cfg, resume: bool, force: bool) -> bool:
-    """Compare the settings that decide x* with those recorded in the work
-    dir: refuse a ``--resume`` whose settings differ (unless ``force``).
-    Return whether the current settings are to be recorded."""
-    from leaps_mm.apis.settings import (differences, read_settings,
-                                        resolved_settings, resume_refusal)
+def read_recorded(work_dir: str) -> dict:
+    """The settings recorded in the work dir (see leaps_mm.apis.settings)."""
+    from leaps_mm.apis.settings import read_settings
     try:
-        recorded = read_settings(cfg.work_dir)
+        return read_settings(work_dir)
     except ValueError as error:
         raise click.ClickException(str(error)) from error
-    if not resume or recorded is None:
-        return True
-    changed = differences(recorded, resolved_settings(cfg))
-    if changed and not force:
-        raise click.ClickException(resume_refusal(cfg.work_dir, changed))
-    if changed:
-        click.echo(f'Warning: --force-resume: {len(changed)} setting(s) '
-                   f'differ from the work dir\'s ({"; ".join(changed[:3])}); '
-                   'its results are a mix of both.', err=True)
-    return False
 
 
-def resume_plan(dataset, work_dir: str, force: bool) -> Tuple[int, int]:
-    """``(finished, continued)``: how many jobs ``--resume`` skips (their
-    folder holds ``result.json``) and continues (``partial.pt``). A
-    finished job made from another stimulus than the job list's now (a
-    reordered list) is refused unless ``force``."""
+def _read_record(folder: str) -> dict:
+    """A finished job's result.json; {} when unreadable (the loop's own
+    reading names a broken file)."""
     import json
+    try:
+        with open(osp.join(folder, 'result.json')) as file:
+            return json.load(file)
+    except (OSError, ValueError):
+        return {}
 
+
+def resume_plan(dataset, work_dir: str, settings: dict, recorded: dict,
+                force: bool) -> Tuple[int, int]:
+    """``(finished, continued)``: how many jobs ``--resume`` skips (their
+    folder holds ``result.json``) and continues (``partial.pt``). Refused
+    unless ``force``, naming what differs: finished jobs made with other
+    settings (their ``settings_id``) or from another stimulus than the job
+    list gives them now (a reordered list), and saved batches of a run
+    with other settings."""
+    from leaps_mm.apis.settings import (differences, fingerprint,
+                                        resume_refusal)
     from leaps_mm.loops.interruption import PARTIAL_FILE
     from leaps_mm.loops.inversion_loop import job_id
-    finished, partial, moved = 0, 0, []
+    current = fingerprint(settings)
+    finished, partial, moved, other = 0, 0, [], {}
     for index in range(len(dataset)):
         info = dataset.get_data_info(index)
         name = job_id(index, dataset.class_name(int(info['label'])))
         folder = osp.join(work_dir, name)
-        result = osp.join(folder, 'result.json')
-        if osp.isfile(result):
+        if osp.isfile(osp.join(folder, 'result.json')):
             finished += 1
-            try:
-                with open(result) as file:
-                    made_from = json.load(file).get('stimulus')
-            except (OSError, ValueError):
-                continue  # the loop's own reading names a broken file
-            now = info['filename']
+            record = _read_record(folder)
+            made_with = record.get('settings_id', current)  # older: trusted
+            made_from, now = record.get('stimulus'), info['filename']
             if (made_from and osp.isfile(made_from) and
                     osp.realpath(made_from) != osp.realpath(now)):
                 moved.append(f'{name}: {made_from} in the work dir, {now} '
                              'now')
         elif osp.isfile(osp.join(folder, PARTIAL_FILE)):
             partial += 1
+            made_with = recorded.get('latest', current)  # the stopped run's
+        else:
+            continue
+        if made_with != current:
+            other[made_with] = other.get(made_with, 0) + 1
+    changed = sorted({line for made_with in other if made_with in recorded
+                      for line in differences(recorded[made_with],
+                                              settings)})
+    if other and not force:
+        raise click.ClickException(resume_refusal(
+            work_dir, sum(other.values()), changed))
+    if other:
+        click.echo(f'Warning: --force-resume: {sum(other.values())} job(s) '
+                   f'were made with other settings ({"; ".join(changed[:3])}'
+                   '); the results are a mix of both.', err=True)
     if moved and not force:
         raise click.ClickException(
             f'--resume: {len(moved)} finished job(s) in {work_dir!r} were '
@@ -358,19 +371,20 @@ def main(config: str, checkpoint, verifier_checkpoint, stimulus, target,
     except (FileNotFoundError, ValueError, KeyError) as error:
         raise click.ClickException(str(error).strip('"\'')) from error
     jobs = build_jobs(runner_cfg)
-    record = check_settings(cfg, resume, force_resume)
+    from leaps_mm.apis.settings import fingerprint, resolved_settings
+    settings = resolved_settings(cfg)  # what decides x*; in each result.json
+    runner_cfg.leaps_identity['settings_id'] = fingerprint(settings)
     if resume:
-        plan = resume_plan(jobs, cfg.work_dir, force_resume)
+        plan = resume_plan(jobs, cfg.work_dir, settings,
+                           read_recorded(cfg.work_dir), force_resume)
     runner_cfg.launcher = launcher
     if launcher != 'none':
         init_distributed(launcher)
         runner_cfg.model_wrapper_cfg = dict(type='IndependentJobsWrapper')
     lock = lock_work_dir(cfg.work_dir)  # held until the sweep ends
     if lock is not None:  # rank 0
-        if record:
-            from leaps_mm.apis.settings import (record_settings,
-                                                resolved_settings)
-            record_settings(cfg.work_dir, resolved_settings(cfg))
+        from leaps_mm.apis.settings import record_settings
+        record_settings(cfg.work_dir, settings)
         if resume:
             report_resume(len(jobs), *plan, cfg.work_dir)
     from leaps_mm.utils.checkpoint import trust_checkpoints

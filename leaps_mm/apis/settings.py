@@ -11,6 +11,7 @@ add jobs), tracking, logging, evaluation, batch size and worker count (a
 job's noise and optimiser are its own), ``work_dir``, the launcher and the
 options that only change speed or memory.
 """
+import hashlib
 import json
 import os.path as osp
 from typing import Any, Dict, List, Optional
@@ -92,22 +93,42 @@ def resolved_settings(cfg: Config) -> Dict[str, Any]:
     return flatten(_plain(tree))
 
 
-def read_settings(work_dir: str) -> Optional[Dict[str, Any]]:
-    """The settings recorded in ``work_dir``, None when none are."""
+def fingerprint(settings: Dict[str, Any]) -> str:
+    """A short id of ``settings``; each job's ``result.json`` holds the id
+    of the settings it was made with (``settings_id``)."""
+    text = json.dumps(settings, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def read_settings(work_dir: str) -> Dict[str, Dict[str, Any]]:
+    """``{settings_id: settings}`` of every run recorded in ``work_dir``
+    and, under ``'latest'``, the id of the last run's (empty when none)."""
     path = osp.join(work_dir, SETTINGS_FILE)
     if not osp.isfile(path):
-        return None
+        return {}
     try:
         with open(path) as file:
-            return json.load(file)['settings']
+            data = json.load(file)
+        runs = dict(data['settings'])
+        if 'latest' not in data:  # one run's settings, as first written
+            return {fingerprint(runs): runs,
+                    'latest': fingerprint(runs)}
+        return dict(runs, latest=data['latest'])
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise ValueError(f'{path} is unreadable ({error}); delete it to '
                          'record the current settings.') from error
 
 
-def record_settings(work_dir: str, settings: Dict[str, Any]) -> None:
-    """Write ``<work_dir>/leaps_settings.json`` atomically."""
-    write_json(osp.join(work_dir, SETTINGS_FILE), dict(settings=settings))
+def record_settings(work_dir: str, settings: Dict[str, Any]) -> str:
+    """Add ``settings`` to ``<work_dir>/leaps_settings.json`` (atomically)
+    as the latest run's; return their id."""
+    runs = read_settings(work_dir)
+    runs.pop('latest', None)
+    settings_id = fingerprint(settings)
+    runs[settings_id] = settings
+    write_json(osp.join(work_dir, SETTINGS_FILE),
+               dict(latest=settings_id, settings=runs))
+    return settings_id
 
 
 def differences(recorded: Dict[str, Any], current: Dict[str, Any]
@@ -127,12 +148,13 @@ def differences(recorded: Dict[str, Any], current: Dict[str, Any]
     return lines
 
 
-def resume_refusal(work_dir: str, changed: List[str]) -> str:
-    """The message that refuses a ``--resume`` whose settings differ."""
+def resume_refusal(work_dir: str, jobs: int, changed: List[str]) -> str:
+    """The message that refuses a ``--resume`` over ``jobs`` jobs made
+    with other settings (``changed``: :func:`differences`)."""
     listed = '; '.join(changed[:6]) + (
         f'; and {len(changed) - 6} more' if len(changed) > 6 else '')
-    return (f'--resume: {len(changed)} setting(s) differ from those the jobs '
-            f'in {work_dir!r} were made with ({listed}). Resuming would mix '
-            'results of both. Resume with the same settings, pass a new '
-            '--work-dir to start over, or --force-resume to mix them '
-            'anyway.')
+    listed = listed or 'settings not recorded'
+    return (f'--resume: {jobs} job(s) in {work_dir!r} were made with other '
+            f'settings ({listed}). Resuming would mix results of both. '
+            'Resume with the same settings, pass a new --work-dir to start '
+            'over, or --force-resume to mix them anyway.')
