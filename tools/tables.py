@@ -40,6 +40,7 @@ from evaluate import (evaluate, find_parent_run, log_to_mlflow,  # noqa: E402
 from leaps_mm.evaluation.tables import (Grid, GridError, Row,  # noqa: E402
                                         load_grid, option_args,
                                         render_markdown)
+from leaps_mm.evaluation.transfer import transfer_summary  # noqa: E402
 from leaps_mm.utils.fileio import atomic_path, write_json  # noqa: E402
 
 ROW_FILE = 'row.json'  # the settings a row's results come from
@@ -216,13 +217,16 @@ def write_table(out: str, grid: Grid, iters: Optional[int],
                 rows: List[dict]) -> Tuple[str, str, str]:
     """Write table.md and table.json; return their paths and the markdown."""
     markdown = render_markdown(grid.title, grid.layout, rows, grid.columns,
-                               notes_for(grid, iters, rows))
+                               notes_for(grid, iters, rows), grid.scorers)
     md_path, json_path = osp.join(out, 'table.md'), osp.join(out, 'table.json')
     with atomic_path(md_path) as tmp, open(tmp, 'w') as file:
         file.write(markdown)
+    extra = (dict(scorers=grid.scorers,
+                  summary=transfer_summary(rows, grid.scorers))
+             if grid.layout == 'transfer' else {})
     write_json(json_path, dict(title=grid.title, layout=grid.layout,
                                grid=osp.abspath(grid.path), iters=iters,
-                               columns=grid.columns, rows=rows))
+                               columns=grid.columns, rows=rows, **extra))
     return md_path, json_path, markdown
 
 
@@ -350,6 +354,8 @@ def main(grid_file: str, out: Optional[str], iters: Optional[int],
             else dict(status='not run', metrics=None))
         entry = dict(name=row.name, slug=row.slug, config=row.config,
                      cfg_options=row.cfg_options, error=None,
+                     target=row.target, recipe=row.recipe,
+                     shared=list(row.shared),
                      work_dir=osp.abspath(osp.join(out, row.slug)))
         entry.update(result)
         rows.append(entry)

@@ -3,7 +3,7 @@
 A grid is a small python config (``registry_configs/tables/*.py``)::
 
     title = 'Table 1 (demo models)'
-    layout = 'table1'            # 'table1' | 'table2' | 'generic'
+    layout = 'table1'            # 'table1' | 'table2' | 'generic' | 'transfer'
     iters = 200                  # optional: steps per video for every row
     cfg_options = dict(...)      # optional: for every row (dotted keys)
     rows = [dict(name='3D DeepDream',
@@ -11,6 +11,8 @@ A grid is a small python config (``registry_configs/tables/*.py``)::
             dict(name='LEAPS', config='registry_configs/ablations/full.py',
                  cfg_options={'leaps.seed': 1})]
 
+A ``'transfer'`` grid also has ``scorers`` (name -> family) and rows with
+``target``, ``recipe`` and ``shared`` (see :mod:`.transfer`).
 Optional too: ``columns`` (metric names of ``metrics.json``) and
 ``is_splits`` (Inception Score splits; default: each row config's).
 :func:`load_grid` checks all of it and raises :class:`GridError` with one
@@ -25,6 +27,8 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 from mmengine.config import Config, DictAction
 
+from .transfer import render_transfer
+
 TOP1 = ('top1_model', 'top1_verifier', 'top1_judge')
 # default columns per layout; a default column no row has is left out
 LAYOUTS: Dict[str, Tuple[str, ...]] = {
@@ -32,6 +36,7 @@ LAYOUTS: Dict[str, Tuple[str, ...]] = {
     'table2': TOP1,  # paper Table 2: metrics as rows, grid rows as columns
     'generic': TOP1 + ('is_model', 'is_verifier', 'ssim_consecutive',
                        'psnr_consecutive'),
+    'transfer': (),  # leaps_mm.evaluation.transfer: a matrix per recipe
 }
 LABELS = {'top1_model': 'top-1 model', 'top1_verifier': 'top-1 verifier',
           'top1_judge': 'top-1 judge', 'is_model': 'IS model',
@@ -41,8 +46,8 @@ LABELS = {'top1_model': 'top-1 model', 'top1_verifier': 'top-1 verifier',
 TABLE2_LABELS = {'top1_model': 'top-1 (m)', 'top1_verifier': 'top-1 (v)',
                  'top1_judge': 'top-1 (j)'}
 GRID_KEYS = {'rows', 'title', 'layout', 'columns', 'iters', 'is_splits',
-             'cfg_options'}
-ROW_KEYS = {'name', 'config', 'cfg_options'}
+             'cfg_options', 'scorers'}
+ROW_KEYS = {'name', 'config', 'cfg_options', 'target', 'recipe', 'shared'}
 MISSING = '–'
 PROBES = ('reversed', 'static', 'shuffled')  # evaluation/motion.py
 _KINDS = (('top1_', 'top-1'), ('prob_target_', 'p(target)'),
@@ -87,6 +92,9 @@ class Row:
     slug: str  # its work dir under the table's output folder
     config: str
     cfg_options: Dict[str, object] = field(default_factory=dict)
+    target: Optional[str] = None  # transfer grids: the scorer inverted
+    recipe: Optional[str] = None
+    shared: Tuple[str, ...] = ()
 
 
 @dataclass
@@ -98,6 +106,7 @@ class Grid:
     columns: Optional[Tuple[str, ...]] = None
     iters: Optional[int] = None
     is_splits: Optional[int] = None
+    scorers: Dict[str, str] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -185,8 +194,15 @@ def _load_row(index: int, spec, where: str, common: dict) -> Row:
                         '(paths are relative to the current directory).')
     options = dict(common)
     options.update(flatten_options(spec.get('cfg_options', {}), label))
+    shared = spec.get('shared', ())
+    if isinstance(shared, str) or not all(isinstance(s, str)
+                                           for s in shared):
+        raise GridError(f'{label}: shared must be a list of scorer names, '
+                        f'not {shared!r}.')
     return Row(name=name, slug=slugify(name) or f'row{index}',
-               config=spec['config'], cfg_options=options)
+               config=spec['config'], cfg_options=options,
+               target=spec.get('target'), recipe=spec.get('recipe'),
+               shared=tuple(shared))
 
 
 def load_grid(path: str) -> Grid:
@@ -219,6 +235,9 @@ def load_grid(path: str) -> Grid:
                         f'names (e.g. {list(LAYOUTS["table1"])}).')
     common = flatten_options(cfg.get('cfg_options', {}), where)
     loaded = [_load_row(i, spec, where, common) for i, spec in enumerate(rows)]
+    scorers = cfg.get('scorers') or {}
+    if layout == 'transfer':
+        _check_transfer(where, scorers, loaded)
     for attr in ('name', 'slug'):
         seen: Dict[str, str] = {}
         for row in loaded:
@@ -234,7 +253,27 @@ def load_grid(path: str) -> Grid:
                 columns=tuple(columns) if columns else None,
                 iters=_positive_int(cfg.get('iters'), f'{where}: iters'),
                 is_splits=_positive_int(cfg.get('is_splits'),
-                                        f'{where}: is_splits'))
+                                        f'{where}: is_splits'),
+                scorers=dict(scorers))
+
+
+def _check_transfer(where: str, scorers, rows: Sequence[Row]) -> None:
+    """A transfer grid names its scorers (name -> family), every row its
+    target, recipe and the scorers it shares (among the scorers)."""
+    if not isinstance(scorers, dict) or not scorers:
+        raise GridError(f'{where}: a transfer grid needs `scorers`, a dict of '
+                        "scorer name -> family (e.g. dict(r3d='CNN 3D')).")
+    for row in rows:
+        if not isinstance(row.target, str) or not row.target:
+            raise GridError(f'{where}, row {row.name!r}: needs `target`, the '
+                            f'scorer it inverts (one of {sorted(scorers)}).')
+        if not row.recipe:
+            raise GridError(f'{where}, row {row.name!r}: needs `recipe` (the '
+                            'matrix it belongs to).')
+        unknown = sorted(set(row.shared) - set(scorers))
+        if unknown:
+            raise GridError(f'{where}, row {row.name!r}: shared {unknown} '
+                            f'are not scorers ({sorted(scorers)}).')
 
 
 # --- markdown ---------------------------------------------------------------
@@ -296,11 +335,15 @@ def _line(cells: Sequence[str]) -> str:
 
 def render_markdown(title: str, layout: str, rows: Sequence[dict],
                     columns: Optional[Sequence[str]] = None,
-                    notes: Sequence[str] = ()) -> str:
+                    notes: Sequence[str] = (),
+                    scorers: Optional[Dict[str, str]] = None) -> str:
     """A markdown table of ``rows`` (``dict(name, status, metrics)``, status
     ``'done'``, ``'failed'`` or ``'not run'``). ``table1``/``generic``: a line
     per row, a column per metric; ``table2``: a line per metric, a column per
-    row. The best top-1 / IS of each metric is bold."""
+    row. The best top-1 / IS of each metric is bold. ``transfer``: see
+    :func:`~leaps_mm.evaluation.transfer.render_transfer`."""
+    if layout == 'transfer':
+        return render_transfer(title, rows, scorers or {}, notes)
     keys = table_columns(layout, columns, rows)
     best = {key: _best(rows, key) for key in keys}
     if layout == 'table2':
