@@ -231,6 +231,17 @@ def test_a_bad_train_value_is_named(tmp_path, option, expected):
     assert not os.listdir(tmp_path)  # nothing trained
 
 
+@pytest.mark.parametrize('args, expected', [
+    (['{tmp}/missing'], ['missing', 'does not exist']),
+    (['{tmp}'], ['has no job folders', 'finished tools/invert.py run']),
+    (['{tmp}', '--splits', '0'], ['--splits', '0']),
+], ids=['missing work dir', 'work dir without jobs', 'zero splits'])
+def test_a_bad_evaluate_value_is_named(tmp_path, args, expected):
+    result = CliRunner().invoke(evaluate_main, [
+        a.format(tmp=tmp_path) for a in args] + ['--no-mlflow'])
+    assert_named_error(result, expected)
+
+
 def _fake_sweep(work_dir, count: int) -> None:
     """``count`` finished jobs: confident, distinct predictions over 8
     classes and a small video each."""
