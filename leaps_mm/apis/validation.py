@@ -21,9 +21,8 @@ LEAPS_KEYS = ('inverter', 'loop', 'stimuli', 'classes', 'evaluation',
               'batch_size', 'seed', 'log_level', 'tracking', 'custom_hooks',
               'num_workers')
 
-# (key, kind, minimum, what it is); kind 'int' or 'number'; minimum None:
-# any, a float: the value must be above it (exclusive) when kind is
-# 'number', at least it when kind is 'int'
+# (key, kind, minimum, what it is): an 'int' at least the minimum, a
+# 'number' above it
 _RANGES = (
     ('leaps.loop.iters', 'int', 1, 'steps per job'),
     ('leaps.loop.log_interval', 'int', 1, 'steps between loss read-outs'),
@@ -189,7 +188,8 @@ def check_arguments(section: dict, cls: type, key: str, origin) -> None:
         if params is None or name not in params:
             continue
         allowed = _basic_types(params[name])
-        if not allowed or (value is None and type(None) in allowed):
+        if not allowed or type(value) in allowed or (
+                _is_int(value) and float in allowed):
             continue
         if allowed <= {bool, type(None)}:
             if not isinstance(value, bool):
