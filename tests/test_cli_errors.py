@@ -206,6 +206,13 @@ def test_settings_name_what_changes_x_and_ignore_what_cannot():
         'leaps.loop.optim_wrapper.optimizer.lr', 'leaps.seed (--seed)',
         'model.backbone.gamma_w']
     assert 'leaps.seed (--seed): 0 in the work dir, 3 now' in changed
+    # another target model by `target = dict(from_config=...)`
+    other = differences(base, settings(target=dict(
+        from_config='train_r3d.py', checkpoint='r3d.pth')))
+    assert any(line.startswith('model.backbone.') for line in other)
+    assert any(line.startswith('leaps.inverter.target_checkpoint (--checkpoint'
+                               '): null in the work dir, "r3d.pth"')
+               for line in other), other
 
 
 TRAIN_CASES = [

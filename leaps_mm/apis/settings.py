@@ -70,6 +70,9 @@ def resolved_settings(cfg: Config) -> Dict[str, Any]:
     """The flattened settings of an inversion config that decide x*."""
     from leaps_mm.datasets.stimulus_dataset import read_class_names
     from leaps_mm.models.scorers import scorer_kwargs
+
+    from .runner_config import resolve_target
+    cfg = resolve_target(cfg)  # `target = dict(from_config=...)` as model
     leaps = cfg.leaps
     inverter = {k: _local_path(v) if k.endswith('_checkpoint') else v
                 for k, v in leaps.inverter.items()
