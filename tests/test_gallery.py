@@ -1,15 +1,19 @@
 """The sweep gallery (tiles, labels, colours, files) and the viewable-size
 job videos, on job folders written by the real writer (no model)."""
+import importlib.util
 import json
 import os
 import os.path as osp
+import sys
 from dataclasses import replace
 
 import cv2
 import numpy as np
 import pytest
+from click.testing import CliRunner
 
-from conftest import STIMULI
+from conftest import REPO, STIMULI
+from leaps_mm.utils.fileio import write_json
 from leaps_mm.visualization import (GALLERY_FILES, read_video,
                                     upscale_nearest, write_job_outputs,
                                     write_sweep_gallery)
@@ -19,6 +23,17 @@ from leaps_mm.visualization.gallery import (RIGHT_COLOUR, WRONG_COLOUR,
 CLASSES = ['move left', 'move right', 'move up', 'move down',
            'rotate clockwise']
 NETS = ('model', 'verifier', 'judge')
+
+
+def gallery_tool():
+    """tools/gallery.py's click command."""
+    if osp.join(REPO, 'tools') not in sys.path:  # its _omp helper
+        sys.path.insert(0, osp.join(REPO, 'tools'))
+    spec = importlib.util.spec_from_file_location(
+        'gallery_tool', osp.join(REPO, 'tools', 'gallery.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.main
 
 
 def make_sweep(work_dir, num_jobs: int = 5, size: int = 32,
@@ -186,3 +201,40 @@ def test_gallery_files_appear_atomically(tmp_path, monkeypatch):
         write_sweep_gallery(str(tmp_path))
     names = sorted(p.name for p in tmp_path.iterdir() if p.is_file())
     assert names == ['gallery.gif', 'gallery.png']  # complete, no .tmp
+
+
+def test_gallery_tool_writes_and_logs_to_the_parent_run(tmp_path):
+    """tools/gallery.py on a finished work dir: the files, then artifacts of
+    the parent run that mlflow_parent.json names (a real sqlite store)."""
+    from mlflow import MlflowClient
+    main = gallery_tool()
+    make_sweep(tmp_path, num_jobs=3)
+    uri = f'sqlite:///{tmp_path}/mlflow.db'
+    client = MlflowClient(uri)
+    experiment = client.create_experiment(
+        'leaps', artifact_location=str(tmp_path / 'mlartifacts'))
+    run = client.create_run(experiment).info.run_id
+    write_json(tmp_path / 'mlflow_parent.json',
+               dict(tracking_uri=uri, experiment_id=experiment, run_id=run))
+    result = CliRunner().invoke(main, [str(tmp_path), '--columns', '3'])
+    assert result.exit_code == 0, result.output
+    assert f'logged gallery/gallery.png, gallery/gallery.gif, ' \
+           f'gallery/gallery.mp4 to run {run}' in result.output
+    assert f'#/experiments/{experiment}/runs/{run}?workflowType=' \
+           'machine_learning' in result.output
+    logged = {a.path: a.file_size for a in client.list_artifacts(run,
+                                                                 'gallery')}
+    for kind, name in GALLERY_FILES.items():
+        assert logged[f'gallery/{name}'] == os.path.getsize(tmp_path / name)
+    sheet = cv2.imread(str(tmp_path / 'gallery.png'))
+    layout = fitted(GalleryLayout((96, 96), frames_per_panel=4, columns=3,
+                                  bars=3), 3, sheet.shape)
+    assert layout.header_lines >= 2
+
+
+def test_gallery_tool_without_jobs_is_a_clear_error(tmp_path):
+    main = gallery_tool()
+    result = CliRunner().invoke(main, [str(tmp_path)])
+    assert result.exit_code == 1
+    assert 'no finished jobs' in result.output
+    assert 'Traceback' not in result.output

@@ -8,6 +8,7 @@ import sys
 import time
 from types import SimpleNamespace
 
+import cv2
 import pytest
 from click.testing import CliRunner
 
@@ -21,6 +22,7 @@ ARTIFACTS = ('synth.gif', 'synth.mp4', 'strip.png', 'stimulus.gif',
              'result.json')
 GALLERY = ['gallery/gallery.gif', 'gallery/gallery.mp4', 'gallery/gallery.png']
 SCREENSHOT = osp.join(REPO, 'docs', 'mlflow_child_run.png')
+GALLERY_SCREENSHOT = osp.join(REPO, 'docs', 'mlflow_gallery.png')
 
 
 def _invert_main():
@@ -186,18 +188,43 @@ def _browser_or_skip():
     return sync_playwright
 
 
+def _new_page(context, url: str, ready, timeout: float = 120_000):
+    """A new page at ``url`` (a hash-only goto does not re-render), once
+    ``ready(page)`` has waited for what it shows; the assistant panel is
+    closed (cosmetic, for the screenshots)."""
+    page = context.new_page()
+    page.goto(url)
+    ready(page, timeout)
+    try:
+        page.get_by_role('button', name='Close').first.click(timeout=3_000)
+    except Exception:
+        pass
+    return page
+
+
 @pytest.mark.slow
 def test_server_and_ui(tmp_path, mlflow_server):
+    """The pages a user opens, in a real browser: the experiment link that
+    invert.py prints opens the runs table (not the GenAI overview), a child
+    run shows its params and every loss curve, its artifacts preview, and
+    the parent run shows the sweep gallery."""
     sync_playwright = _browser_or_skip()
     from mlflow import MlflowClient
+
+    from leaps_mm.visualization.mlflow_hook import ui_url
     result, _ = invert(tmp_path, '--tracking-uri', mlflow_server,
                        '--experiment', 'leaps_ui')
     assert result.exit_code == 0, result.output
     client = MlflowClient(mlflow_server)
     child = check_runs(client, 'leaps_ui')[0]
-    run_url = (f'{mlflow_server}/#/experiments/{child.info.experiment_id}'
-               f'/runs/{child.info.run_id}')
-    shot = tmp_path / 'shot.png'
+    experiment = child.info.experiment_id
+    parent = client.get_run(child.data.tags['mlflow.parentRunId'])
+    experiment_url = ui_url(mlflow_server, experiment)
+    assert experiment_url in result.output  # the link the sweep prints
+    parent_url = ui_url(mlflow_server, experiment, parent.info.run_id)
+    assert parent_url in result.output
+    shots = {name: tmp_path / f'{name}.png'
+             for name in ('runs', 'child', 'gallery')}
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path='/usr/bin/chromium',
@@ -206,30 +233,59 @@ def test_server_and_ui(tmp_path, mlflow_server):
                   '--disable-component-update', '--disable-sync'])
         context = browser.new_context(viewport={'width': 1280,
                                                 'height': 720})
-        # a new page per hash URL: a hash-only goto does not re-render
-        page = context.new_page()
-        page.goto(run_url)
-        page.get_by_text('loss_prim').first.wait_for(timeout=60_000)
+        # the experiment: the runs table with the sweep's parent run
+        page = _new_page(context, experiment_url, lambda page, timeout: (
+            page.get_by_text(parent.info.run_name).first.wait_for(
+                timeout=timeout)))
+        page.get_by_text('matching runs').first.wait_for(timeout=10_000)
+        text = page.inner_text('body')
+        assert 'Runs' in text and 'Group by' in text  # the runs table
+        for genai in ('Observability', 'Prompts & versions', 'Tool calls'):
+            assert genai not in text, genai
+        assert '/overview' not in page.url
+        page.screenshot(path=str(shots['runs']))
+        page.close()
+
+        # a child run: params and every loss term
+        page = _new_page(context, ui_url(mlflow_server, experiment,
+                                         child.info.run_id),
+                         lambda page, timeout: page.get_by_text(
+                             'loss_prim').first.wait_for(timeout=timeout))
         text = page.inner_text('body')
         for name in LOSS_TERMS + ('target_name', 'move left'):
             assert name in text, name
-        try:  # cosmetic: the runs layout, the assistant panel closed
-            page.get_by_text('Model training', exact=True).first.click(
-                timeout=5_000)
-            page.get_by_role('button', name='Close').first.click(
-                timeout=5_000)
-        except Exception:
-            pass
         page.close()
-        page = context.new_page()
-        page.goto(run_url + '/artifacts/synth.gif')
-        page.get_by_text('KB').first.wait_for(timeout=60_000)  # the preview
+        page = _new_page(
+            context, ui_url(mlflow_server, experiment, child.info.run_id,
+                            'synth.gif'),
+            lambda page, timeout: page.get_by_text('KB').first.wait_for(
+                timeout=timeout))  # the preview
         page.wait_for_timeout(1_000)
         text = page.inner_text('body')
         for name in ARTIFACTS:
             assert name in text, name
-        page.screenshot(path=str(shot))
+        page.screenshot(path=str(shots['child']))
+        page.close()
+
+        # the parent run: the gallery contact sheet, shown as an image
+        sheet = client.download_artifacts(parent.info.run_id,
+                                          'gallery/gallery.png', str(tmp_path))
+        height, width = cv2.imread(sheet).shape[:2]
+        shown = ("Array.from(document.images).some(i => i.alt === "
+                 "'gallery/gallery.png' && i.naturalWidth === %d && "
+                 "i.naturalHeight === %d)" % (width, height))
+        page = _new_page(
+            context, ui_url(mlflow_server, experiment, parent.info.run_id,
+                            'gallery/gallery.png'),
+            lambda page, timeout: page.wait_for_function(shown,
+                                                         timeout=timeout))
+        text = page.inner_text('body')
+        for name in GALLERY:
+            assert osp.basename(name) in text, name
+        page.screenshot(path=str(shots['gallery']))
         browser.close()
-    assert 10_000 < shot.stat().st_size < 300_000
-    if os.environ.get('LEAPS_UPDATE_DOCS'):  # refresh the README's screenshot
-        shutil.copyfile(shot, SCREENSHOT)
+    for shot in shots.values():
+        assert 10_000 < shot.stat().st_size < 600_000, shot
+    if os.environ.get('LEAPS_UPDATE_DOCS'):  # refresh the README's pictures
+        shutil.copyfile(shots['child'], SCREENSHOT)
+        shutil.copyfile(shots['gallery'], GALLERY_SCREENSHOT)

@@ -109,7 +109,11 @@ class InversionLoop(BaseLoop):
                           if isinstance(evaluator, (dict, list)) else evaluator)
         self.evaluator.dataset_meta = getattr(self.dataloader.dataset,
                                               'metainfo', None)
-        self.iters = int(iters)
+        if isinstance(iters, bool) or not isinstance(iters, int) or \
+                iters < 1:  # 0 would leave the job without losses
+            raise ValueError(f'leaps.loop.iters must be a whole number '
+                             f'>= 1 (steps per job), got {iters!r}.')
+        self.iters = iters
         self.optim_wrapper_cfg = optim_wrapper or DEFAULT_OPTIM_WRAPPER
         self.param_scheduler_cfg = param_scheduler or dict(
             type='CosineAnnealingLR', eta_min=0.0)
@@ -156,6 +160,8 @@ class InversionLoop(BaseLoop):
             finished, data_batch = self._split_finished(data_batch)
             self._skip_in_bar(len(finished))
             outputs = self.run_jobs(data_batch) if data_batch else []
+            if data_batch:  # finished or failed: done
+                self._sweep_bar.update(len(data_batch['data_samples']))
             self.evaluator.process(data_samples=finished + outputs,
                                    data_batch=data_batch)
             self.runner.call_hook('after_test_iter', batch_idx=batch_idx,
@@ -209,9 +215,9 @@ class InversionLoop(BaseLoop):
                 f'No sweep gallery ({type(error).__name__}: {error}); the '
                 'job folders are complete.')
             return
-        if self.gallery_files:
-            self.runner.logger.info(
-                'Sweep gallery: ' + ', '.join(self.gallery_files.values()))
+        if self.gallery_files:  # to the console: the log level hides INFO
+            tqdm.write('Sweep gallery: ' + ', '.join(
+                osp.abspath(p) for p in self.gallery_files.values()))
 
     def _job_ids(self, samples: list) -> List[str]:
         dataset = self.dataloader.dataset

@@ -354,12 +354,13 @@ def render_gallery(jobs: Sequence[GalleryJob], layout: GalleryLayout,
 
 
 def _columns(layout: GalleryLayout, num_tiles: int,
-             aspect: float = 4 / 3, most: int = 12) -> int:
+             aspect: float = 16 / 9, most: int = 12) -> int:
     """Tiles per row (at most ``most``) that bring the grid closest to
-    width / height ``aspect`` (a landscape screen)."""
+    width / height ``aspect`` (a screen), with few empty places."""
     def error(cols: int) -> float:
         h, w = replace(layout, columns=cols).grid_size(num_tiles)
-        return abs(math.log(w / h / aspect))
+        empty = -num_tiles % cols
+        return abs(math.log(w / h / aspect)) + empty / num_tiles
     return min(range(1, min(most, num_tiles) + 1), key=error)
 
 
@@ -387,8 +388,8 @@ def write_sweep_gallery(work_dir: str, out_dir: Optional[str] = None,
             nearest neighbour, the stimulus cropped to x*'s aspect).
         sheet_frames: frames per panel in the contact sheet.
         sheet_side: short side of a frame in the contact sheet.
-        columns: tiles per row (default: the grid closest to 4:3, at most
-            12 wide).
+        columns: tiles per row (default: the grid closest to 16:9 with few
+            empty places, at most 12 wide).
         max_jobs: at most this many tiles, the first jobs in job order (the
             title says how many there are).
         title: the first line (default: the work dir's name).

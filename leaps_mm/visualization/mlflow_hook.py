@@ -40,6 +40,7 @@ from mmengine.dist import (broadcast_object_list, get_world_size,
                            is_main_process)
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
+from tqdm import tqdm
 
 from leaps_mm.registry import HOOKS
 from leaps_mm.utils.fileio import write_json
@@ -124,6 +125,34 @@ def check_tracking_store(uri: str, timeout: float = 5.0) -> None:
         raise MLflowUnavailableError(
             f'MLflow tracking store {uri} cannot be used '
             f'({type(error).__name__}: {error}). {advice}') from error
+
+
+def ui_url(tracking_uri: str, experiment_id: str,
+           run_id: Optional[str] = None,
+           artifact: Optional[str] = None) -> str:
+    """The MLflow UI page of an experiment's runs table (or of one run, or
+    one of its artifacts), in the classic "Model training" layout: the UI (>= 3.17) chooses between
+    it and the GenAI one by the ``workflowType`` query parameter, else the
+    browser's last choice, GenAI by default. A store that is not a server
+    (sqlite) is shown by ``mlflow ui --backend-store-uri <uri>`` at
+    ``http://127.0.0.1:5000``."""
+    base = (tracking_uri.rstrip('/') if tracking_uri.startswith(
+        ('http://', 'https://')) else 'http://127.0.0.1:5000')
+    page = f'runs/{run_id}' if run_id else 'runs'
+    if run_id and artifact:
+        page += f'/artifacts/{artifact}'
+    return (f'{base}/#/experiments/{experiment_id}/{page}'
+            '?workflowType=machine_learning')
+
+
+def ui_hint(tracking_uri: str, experiment_id: str,
+            run_id: Optional[str] = None) -> str:
+    """One line telling where to see the sweep in the MLflow UI."""
+    url = ui_url(tracking_uri, experiment_id, run_id)
+    if tracking_uri.startswith(('http://', 'https://')):
+        return f'MLflow UI: {url}'
+    return (f'MLflow UI: `mlflow ui --backend-store-uri {tracking_uri}`, '
+            f'then {url}')
 
 
 def _key(name: str) -> str:
@@ -271,6 +300,8 @@ class MLflowTrackingHook(Hook):
         print_log(f'MLflow: run {self.parent_run_id} in experiment '
                   f'{self.experiment!r} at {self.uri}', logger='current',
                   level=logging.INFO)
+        if is_main_process():  # to the console (the log level hides INFO)
+            tqdm.write(ui_hint(self.uri, self.experiment_id))
 
     def _start_parent(self, runner) -> Tuple[str, str, bool]:
         """Check the store, get or create the experiment, start the parent
@@ -474,10 +505,14 @@ class MLflowTrackingHook(Hook):
                              self.parent_run_id, 'KILLED'))
 
     def after_run(self, runner) -> None:
-        if is_main_process():
-            self._safely('ending the parent run',
-                         lambda client: client.set_terminated(
-                             self.parent_run_id, 'FINISHED'))
+        if not is_main_process():
+            return
+        self._safely('ending the parent run',
+                     lambda client: client.set_terminated(
+                         self.parent_run_id, 'FINISHED'))
+        if self.client is not None:  # the parent run: metrics, gallery
+            tqdm.write(ui_hint(self.uri, self.experiment_id,
+                               self.parent_run_id))
 
     # --- helpers -----------------------------------------------------------
     def _safely(self, what: str, fn: Callable[['MlflowClient'], Any]) -> None:
