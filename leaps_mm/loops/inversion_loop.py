@@ -104,16 +104,16 @@ class InversionLoop(BaseLoop):
                  seed: int = 0,
                  resume: bool = False,
                  gallery: bool = True) -> None:
+        if isinstance(iters, bool) or not isinstance(iters, int) or \
+                iters < 1:  # 0 would leave the job without losses
+            raise ValueError(f'leaps.loop.iters must be a whole number '
+                             f'>= 1 (steps per job), got {iters!r}.')
         super().__init__(runner, dataloader)
         self.evaluator = (runner.build_evaluator(evaluator)
                           if isinstance(evaluator, (dict, list)) else evaluator)
         self.evaluator.dataset_meta = getattr(self.dataloader.dataset,
                                               'metainfo', None)
-        if isinstance(iters, bool) or not isinstance(iters, int) or \
-                iters < 1:  # 0 would leave the job without losses
-            raise ValueError(f'leaps.loop.iters must be a whole number '
-                             f'>= 1 (steps per job), got {iters!r}.')
-        self.iters = iters
+        self.iters = int(iters)
         self.optim_wrapper_cfg = optim_wrapper or DEFAULT_OPTIM_WRAPPER
         self.param_scheduler_cfg = param_scheduler or dict(
             type='CosineAnnealingLR', eta_min=0.0)
