@@ -44,11 +44,15 @@ def resolve_target(cfg: Config) -> Config:
     input_size=(T, H, W))`` (optional; paths as for the verifier) turned
     into ``model`` and ``leaps.inverter.target_checkpoint`` /
     ``target_input_size``, so a recipe inverts another model by a few lines
-    (or ``--cfg-options target.from_config=...``)."""
+    (or ``--cfg-options target.from_config=...`` over a config that holds
+    the placeholder ``target = dict(from_config=None, checkpoint=None)``)."""
     target = cfg.get('target')
+    if isinstance(target, dict) and target.get('from_config') is None and \
+            not any(target.get(k) is not None for k in target):
+        target = None  # a placeholder: dict(from_config=None, ...)
     if not target:
         return cfg
-    if not isinstance(target, dict) or 'from_config' not in target:
+    if not isinstance(target, dict) or not target.get('from_config'):
         raise ValueError(f'{cfg.filename}: `target` must be dict(from_config='
                          "'model_config.py', checkpoint='weights.pth'), not "
                          f'{target!r}.')

@@ -1,0 +1,61 @@
+# Transfer matrix on the ordinarily trained demo models (issue 22): each
+# model inverted in turn, every synthesized video scored by all of them.
+#
+#     python tools/tables.py registry_configs/tables/transfer_demo.py
+#
+# Scorers: the stage-2 ResNet3d-18 (r3d_noise.pth), the R(2+1)D-18 and the
+# MViT (checkpoints/demo/, README "Demo models"); none is adversarially
+# trained. R3D and R(2+1)D are one family (3-D CNNs), the MViT another
+# (transformer). The shipped stimuli (data/stimuli, seed 0) are the tuning
+# set; data/stimuli_heldout (another seed of the motion generator,
+# tools/make_stimuli.py --seed 7) took no part in any choice. 16 videos a
+# row (8 classes x 2), 16 x 64^2, 200 Adam steps.
+title = 'Transfer matrix on the demo models (ordinarily trained targets)'
+layout = 'transfer'
+iters = 200
+scorers = dict(r3d='3-D CNN', r2plus1d='3-D CNN', mvit='transformer')
+
+_models = dict(
+    r3d=dict(config='train_r3d.py', checkpoint='r3d_noise.pth'),
+    r2plus1d=dict(config='train_r2plus1d.py', checkpoint='r2plus1d.pth'),
+    mvit=dict(config='train_mvit.py', checkpoint='mvit.pth'),
+)
+# where the MViT's features are read (its LayerNorm inputs; the last one
+# for temporal coherence, 8 x 4 x 4 tokens after a class token)
+_mvit_taps = {
+    'leaps.inverter.taps.module_types': ('LayerNorm', ),
+    'leaps.inverter.taps.token_grid.cls_token': True,
+    'leaps.inverter.taps.token_grid.temporal_stride': 2,
+    'leaps.inverter.taps.temporal_layer': 'backbone.norm2',
+}
+_heldout = {'leaps.stimuli.ann_file': 'data/stimuli_heldout/stimuli.txt',
+            'leaps.stimuli.data_prefix.video': 'data/stimuli_heldout'}
+_recipes = [
+    ('main job', 'registry_configs/tables/transfer/main_job.py', {}),
+    ('main job, held-out stimuli',
+     'registry_configs/tables/transfer/main_job.py', _heldout),
+    ('3D AM', 'registry_configs/tables/transfer/am_3d.py', {}),
+]
+
+
+def _options(model, extra):
+    spec = _models[model]
+    options = {'target.from_config': '../../demo/' + spec['config'],
+               'target.checkpoint': 'checkpoints/demo/' + spec['checkpoint']}
+    options.update(_mvit_taps if model == 'mvit' else {})
+    options.update(extra)
+    return options
+
+
+rows = [dict(name=f'{recipe}: {model}', config=config, recipe=recipe,
+             target=model, cfg_options=_options(model, extra))
+        for recipe, config, extra in _recipes for model in _models]
+# the adversarially trained demo target (stage 3, fine-tuned from
+# r3d_noise.pth, hence not independent of the r3d scorer): one extra row
+rows.append(dict(
+    name='main job: adversarial r3d (extra row)',
+    config='registry_configs/tables/transfer/main_job.py',
+    recipe='main job, adversarially trained target (extra row)',
+    target='r3d_adv', shared=['r3d'],
+    cfg_options={'target.from_config': '../../demo/train_r3d.py',
+                 'target.checkpoint': 'checkpoints/demo/r3d.pth'}))
