@@ -443,3 +443,13 @@ def test_a_second_ctrl_c_stops_at_once_marks_mlflow_killed_and_hints(
     parents = [r for r in client.search_runs([experiment.experiment_id])
                if 'mlflow.parentRunId' not in r.data.tags]
     assert [r.info.status for r in parents] == ['KILLED']
+
+
+@pytest.mark.parametrize('iters', [0, -3, 2.5, 'abc', True])
+def test_the_loop_refuses_iters_it_cannot_run(iters):
+    """For Python API users, who skip the CLI's checks: before the
+    dataloader is built (no runner needed to see the error)."""
+    from leaps_mm.loops import InversionLoop
+    with pytest.raises(ValueError, match=r'leaps\.loop\.iters must be a '
+                       r'whole number >= 1 \(steps per job\), got'):
+        InversionLoop(None, None, None, iters=iters)
