@@ -326,10 +326,11 @@ def init_distributed(launcher: str) -> None:
               'leaps.tracking.experiment, "leaps").')
 @click.option('--no-mlflow', is_flag=True, help='Do not track in MLflow.')
 @click.option('--resume', is_flag=True, help='Skip jobs whose folder in the '
-              'work dir already holds result.json.')
-@click.option('--force-resume', is_flag=True, help='--resume even when the '
-              'settings differ from those recorded in the work dir (its '
-              'results then mix both).')
+              'work dir already holds result.json; refused when they were '
+              'made with other settings (see --force-resume).')
+@click.option('--force-resume', is_flag=True, help='--resume even over jobs '
+              'made with other settings or from other stimuli (the results '
+              'then mix both).')
 @click.option('--trust-checkpoint', is_flag=True, help='Load checkpoints with '
               'plain pickle instead of the safe loader: runs any code in '
               'them. Only for files from a source you trust.')
