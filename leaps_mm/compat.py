@@ -5,8 +5,9 @@ The MMAction2 1.2.0 wheel ships without ``mmaction/models/localizers/drn/``
 from it, so ``import mmaction.models`` fails. A placeholder module in
 ``sys.modules`` lets the import succeed without touching the installation; using
 the placeholder ``DRN`` (a temporal grounding localizer LEAPS never needs) raises
-a clear error. mmcv-lite's warning about ``MultiScaleDeformableAttention`` is
-filtered.
+a clear error. mmcv-lite's warning about ``MultiScaleDeformableAttention`` and
+setuptools' about ``pkg_resources`` (warnings to OpenMMLab's developers, not to
+a user) are filtered.
 """
 import importlib.util
 import sys
@@ -19,6 +20,9 @@ import warnings
 warnings.filterwarnings(
     'ignore', message=r'Fail to import ``MultiScaleDeformableAttention``',
     category=UserWarning)
+# mmengine imports setuptools' pkg_resources, which warns of its removal
+warnings.filterwarnings('ignore', message=r'pkg_resources is deprecated',
+                        category=UserWarning)
 
 _DRN_PACKAGE = 'mmaction.models.localizers.drn'
 

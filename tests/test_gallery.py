@@ -39,7 +39,9 @@ def gallery_tool():
 def make_sweep(work_dir, num_jobs: int = 5, size: int = 32,
                frames: int = 6) -> list:
     """``num_jobs`` finished job folders (x* a flat colour per job); job j's
-    model is right, its verifier wrong, its judge right for even j."""
+    model is right, its verifier wrong, its judge (``judge_mvit``, also under
+    ``judge`` as the loop writes it) right for even j; a motion probe's
+    prediction (``model_reversed``) too, which tiles do not show."""
     stimulus = osp.join(STIMULI, 'move_left', '0.mp4')
     records = []
     for j in range(num_jobs):
@@ -50,6 +52,7 @@ def make_sweep(work_dir, num_jobs: int = 5, size: int = 32,
         record = dict(job_id=f'{j:05d}_{CLASSES[target].replace(" ", "_")}',
                       target_index=target, target_name=CLASSES[target],
                       stimulus=stimulus)
+        preds.update(judge_mvit=preds['judge'], model_reversed=0)
         for net, pred in preds.items():
             probs = [0.1] * len(CLASSES)
             probs[pred] = 0.6
@@ -151,6 +154,8 @@ def test_gallery_caps_jobs_and_marks_a_missing_stimulus(tmp_path):
     jobs = load_gallery_jobs(str(tmp_path), max_jobs=2)
     assert [job.job_id for job in jobs] == ['00000_move_left',
                                             '00001_move_right']
+    assert [p[0] for p in jobs[0].predictions] == ['model', 'verifier',
+                                                   'judge mvit']
     assert jobs[1].predictions[1] == ('verifier', 'move up', 0.6, False)
     path = tmp_path / '00001_move_right' / 'result.json'
     record = json.loads(path.read_text())

@@ -28,6 +28,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from leaps_mm.evaluation.motion import scorer_keys
 from leaps_mm.utils.fileio import atomic_path
 from .job_outputs import finished_jobs, read_job_record
 from .video_io import VideoReadError, read_video, write_gif, write_mp4
@@ -58,8 +59,9 @@ class GalleryJob:
         synth: x*, ``(T, H, W, 3)`` uint8.
         stimulus: the stimulus, ``(T', H', W', 3)`` uint8; None when its file
             cannot be read.
-        predictions: per net that scored the job, ``(net, predicted class
-            name, probability of that class, whether it is the target)``.
+        predictions: per net that scored the job (:func:`gallery_scorers`),
+            ``(net, predicted class name, probability of that class, whether
+            it is the target)``.
     """
     job_id: str
     target_name: str
@@ -67,6 +69,15 @@ class GalleryJob:
     stimulus: Optional[np.ndarray] = None
     predictions: List[Tuple[str, str, float, bool]] = field(
         default_factory=list)
+
+
+def gallery_scorers(record: dict) -> List[str]:
+    """The scorers a tile shows: ``model``, ``verifier``, then every judge
+    (``judge_<name>``; the bare ``judge`` only when no judge is named, as it
+    repeats the first), no motion probes (``model_reversed`` ...)."""
+    keys = scorer_keys(record)
+    named = [k for k in keys if k.startswith('judge_')]
+    return [k for k in keys if not (k == 'judge' and named)]
 
 
 def job_from_record(folder: str, record: dict) -> GalleryJob:
@@ -79,14 +90,13 @@ def job_from_record(folder: str, record: dict) -> GalleryJob:
         except (VideoReadError, OSError):
             stimulus = None  # moved or deleted since the sweep: a grey panel
     predictions = []
-    for net in NETS:
-        if f'{net}_pred' not in record:
-            continue
+    for net in gallery_scorers(record):
         pred = int(record[f'{net}_pred'])
         probs = record.get(f'{net}_probs')
         prob = (float(probs[pred]) if probs and 0 <= pred < len(probs)
                 else float('nan'))
-        predictions.append((net, str(record.get(f'{net}_pred_name', pred)),
+        predictions.append((net.replace('_', ' '),
+                            str(record.get(f'{net}_pred_name', pred)),
                             prob, pred == int(record['target_index'])))
     return GalleryJob(job_id=record.get('job_id', osp.basename(folder)),
                       target_name=str(record.get('target_name', '?')),
