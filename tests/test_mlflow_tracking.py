@@ -3,6 +3,7 @@ video, a fast failure for a dead server, --no-mlflow, and the real UI."""
 import importlib.util
 import os
 import os.path as osp
+import re
 import shutil
 import sys
 import time
@@ -106,6 +107,12 @@ def test_sqlite_default_store(tmp_path):
     result, _ = invert(tmp_path)
     assert result.exit_code == 0, result.output
     work = tmp_path / 'work'
+    # the console: the bar over the whole sweep, the gallery, the UI link
+    assert re.search(r'sweep: 100%.*\| 2/2 \[', result.output)
+    assert f'Sweep gallery: {work / "gallery.png"}' in result.output
+    assert (f'mlflow ui --backend-store-uri sqlite:///{work}/mlflow.db`, '
+            'then http://127.0.0.1:5000/#/experiments/1/runs?workflowType='
+            'machine_learning') in result.output
     assert (work / 'mlflow.db').is_file()
     client = MlflowClient(f'sqlite:///{work}/mlflow.db')
     exp = client.get_experiment_by_name('leaps')
