@@ -243,3 +243,25 @@ def test_gallery_tool_without_jobs_is_a_clear_error(tmp_path):
     assert result.exit_code == 1
     assert 'no finished jobs' in result.output
     assert 'Traceback' not in result.output
+
+
+def test_a_relative_stimulus_is_found_beside_the_config(tmp_path,
+                                                        monkeypatch):
+    """A sweep run from the project root records ``data/...`` paths; the
+    gallery made from elsewhere still finds them (from the config's
+    folders) and reads only the frames it shows."""
+    from leaps_mm.visualization.gallery import read_frames, stimulus_path
+    monkeypatch.chdir(tmp_path)
+    record = dict(stimulus='data/stimuli/move_left/0.mp4',
+                  config=osp.join(REPO, 'registry_configs', 'demo',
+                                  'leaps_random_x3d.py'))
+    path = stimulus_path(record)
+    assert path == osp.join(REPO, 'data/stimuli/move_left/0.mp4')
+    assert stimulus_path(dict(record, stimulus='data/none.mp4')) is None
+    full = read_video(path)
+    frames = read_frames(path, 4)
+    assert frames.shape == (4, *full.shape[1:])
+    picks = np.round(np.linspace(0, len(full) - 1, 4)).astype(int)
+    assert np.array_equal(frames, full[picks])
+    small = read_frames(path, 2, max_side=32)
+    assert small.shape == (2, 32, 32, 3)

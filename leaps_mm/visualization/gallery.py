@@ -31,7 +31,8 @@ from PIL import Image, ImageDraw, ImageFont
 from leaps_mm.evaluation.motion import scorer_keys
 from leaps_mm.utils.fileio import atomic_path
 from .job_outputs import finished_jobs, read_job_record
-from .video_io import VideoReadError, read_video, write_gif, write_mp4
+from .video_io import (VideoReadError, count_frames, iter_frames,
+                       open_video, write_gif, write_mp4)
 
 __all__ = ['GALLERY_FILES', 'RIGHT_COLOUR', 'WRONG_COLOUR', 'GalleryJob',
            'GalleryLayout', 'load_gallery_jobs', 'render_gallery',
@@ -80,15 +81,57 @@ def gallery_scorers(record: dict) -> List[str]:
     return [k for k in keys if not (k == 'judge' and named)]
 
 
+def stimulus_path(record: dict) -> Optional[str]:
+    """The record's stimulus file: as written (a relative path is relative
+    to where the sweep ran), else relative to a folder above the sweep's
+    config (a project's ``data/`` beside its configs); None if neither is
+    a file."""
+    path = record.get('stimulus')
+    if not path:
+        return None
+    candidates = [path]
+    config = record.get('config')
+    if not osp.isabs(path) and config:
+        folder = osp.dirname(osp.abspath(config))
+        for _ in range(4):
+            candidates.append(osp.join(folder, path))
+            folder = osp.dirname(folder)
+    return next((p for p in candidates if osp.isfile(p)), None)
+
+
+def read_frames(path: str, count: int, max_side: int = 320) -> np.ndarray:
+    """``count`` evenly spaced frames of the video ``path`` as ``(count',
+    H, W, 3)`` uint8 (``count' <= count``), shrunk to a longer side of at
+    most ``max_side``; decodes the stream once, keeping only those frames
+    (a long stimulus never sits in memory whole)."""
+    with open_video(path) as container:
+        total = count_frames(container)
+        wanted = set(_sample(max(total, 1), count).tolist())
+        frames = []
+        for t, frame in enumerate(iter_frames(container)):
+            if t in wanted:
+                scale = max_side / max(frame.shape[:2])
+                if scale < 1:
+                    frame = cv2.resize(
+                        frame, (max(1, round(frame.shape[1] * scale)),
+                                max(1, round(frame.shape[0] * scale))),
+                        interpolation=cv2.INTER_AREA)
+                frames.append(frame)
+    if not frames:
+        raise VideoReadError(f'video {path!r} has zero frames')
+    return np.stack(frames)
+
+
 def job_from_record(folder: str, record: dict) -> GalleryJob:
     """The :class:`GalleryJob` of a finished job folder and its record."""
     synth = np.load(osp.join(folder, 'synth.npy'))
     stimulus = None
-    if record.get('stimulus'):
-        try:
-            stimulus = read_video(record['stimulus'])
+    path = stimulus_path(record)
+    if path is not None:
+        try:  # as many frames as x* (the animation plays them together)
+            stimulus = read_frames(path, len(synth))
         except (VideoReadError, OSError):
-            stimulus = None  # moved or deleted since the sweep: a grey panel
+            stimulus = None  # unreadable since the sweep: a grey panel
     predictions = []
     for net in gallery_scorers(record):
         pred = int(record[f'{net}_pred'])
