@@ -62,9 +62,12 @@ NO_CHECKPOINT = 'none (random init)'
 PARENT_RUN_FILE = 'mlflow_parent.json'
 # in a job folder: the child run that tracks the job (written once logged)
 TRACKED_FILE = 'tracked.json'
-# the experiment tag the MLflow UI (>= 3) reads to choose its layout:
-# 'custom_model_development' opens the runs table, 'genai_development' (and
-# no tag, for an experiment without runs yet) the GenAI overview
+# the experiment's kind (MLflow's own values): 'custom_model_development'
+# is classic training (a runs table), 'genai_development' GenAI. The UI
+# opens the page the tag names where its global GenAI / Model-training
+# switch is off; 3.17's UI has it on and opens what the switch says (the
+# ``workflowType`` query parameter, else the browser's last choice, GenAI
+# by default), hence the links of :func:`ui_url`
 EXPERIMENT_KIND_TAG = 'mlflow.experimentKind'
 EXPERIMENT_KIND = 'custom_model_development'
 # the parent run's folder of the sweep gallery (gallery.png/.gif/.mp4)
