@@ -14,6 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 import servers
+from leaps_mm.visualization import read_video
 from servers import free_port
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -125,7 +126,9 @@ def test_sqlite_default_store(tmp_path):
                 name).is_file()
     for child in children:  # stimulus.gif is local too, beside the outputs
         folder = work / child.data.tags['job_id']
-        assert (folder / 'stimulus.gif').is_file()
+        # the 64 px stimulus and x*, enlarged to a viewable size
+        assert read_video(folder / 'stimulus.gif').shape[1:3] == (256, 256)
+        assert read_video(folder / 'synth.gif').shape[1:3] == (256, 256)
         assert (work / 'mlartifacts' / child.info.run_id / 'artifacts' /
                 'synth.gif').is_file()
 

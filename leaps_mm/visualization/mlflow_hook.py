@@ -207,7 +207,9 @@ def write_stimulus_gif(src: str, dst: str, fps: float = 8,
                        max_frames: int = 64, max_side: int = 256) -> None:
     """Write the stimulus video ``src`` as a gif at ``dst``: at most
     ``max_frames`` evenly spaced frames, the longer side at most
-    ``max_side`` pixels (a gif of a full-size clip would be huge)."""
+    ``max_side`` pixels (a gif of a full-size clip would be huge), a small
+    clip enlarged by nearest neighbour by the largest whole factor that
+    keeps it so."""
     frames = read_video(src)
     frames = frames[np.unique(np.linspace(0, len(frames) - 1,
                                           min(len(frames), max_frames))
@@ -218,6 +220,10 @@ def write_stimulus_gif(src: str, dst: str, fps: float = 8,
                 max(round(frames.shape[1] * scale), 1))
         frames = np.stack([cv2.resize(f, size, interpolation=cv2.INTER_AREA)
                            for f in frames])
+    else:  # e.g. 64 px -> 256 px, as large as synth.gif beside it
+        k = int(max_side // max(frames.shape[1:3]))
+        if k > 1:
+            frames = frames.repeat(k, axis=1).repeat(k, axis=2)
     write_gif(dst, frames, fps=fps)
 
 
