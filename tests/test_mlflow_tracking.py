@@ -188,6 +188,35 @@ def mlflow_server(tmp_path):
         yield uri
 
 
+def test_every_step_of_a_long_job_is_logged(tmp_path, mlflow_server):
+    """200 steps x 7 curves (1400 metrics) and the params reach a real
+    server, whose API takes at most 1000 entities a call."""
+    from mlflow import MlflowClient
+
+    from leaps_mm.visualization.mlflow_hook import MLflowTrackingHook
+    client = MlflowClient(mlflow_server)
+    hook = MLflowTrackingHook()
+    hook.client = client
+    hook.experiment_id = client.create_experiment('leaps')
+    hook.parent_run_id = client.create_run(hook.experiment_id).info.run_id
+    history = [dict({term: 1.0 / step for term in LOSS_TERMS}, step=step)
+               for step in range(1, 201)]
+    record = dict(job_id='00000_move_left', target_name='move left',
+                  target_index=0, stimulus='s.mp4', seed=0, iterations=200,
+                  history=history, model_pred=0, model_prob_target=0.9,
+                  model_pred_name='move left')
+    (tmp_path / record['job_id']).mkdir()
+    hook._log_job(client, record, str(tmp_path / record['job_id']))
+    run = client.search_runs([hook.experiment_id],
+                             "tags.job_id = '00000_move_left'")[0]
+    for term in LOSS_TERMS:
+        steps = [m.step for m in client.get_metric_history(run.info.run_id,
+                                                           term)]
+        assert sorted(steps) == list(range(1, 201)), term
+    assert run.data.params['target_name'] == 'move left'
+    assert run.data.metrics['model_correct'] == 1.0
+
+
 def _browser_or_skip():
     if not osp.isfile('/usr/bin/chromium'):
         pytest.skip('needs /usr/bin/chromium (apt-get install -y chromium)')

@@ -54,7 +54,6 @@ MAX_PARAM_VALUE = 6000  # mlflow.utils.validation.MAX_PARAM_VAL_LENGTH
 MAX_KEY = 250  # MAX_ENTITY_KEY_LENGTH
 MAX_TAG_VALUE = 8000  # MAX_TAG_VAL_LENGTH
 PARAMS_PER_BATCH = 100  # MAX_PARAMS_TAGS_PER_BATCH
-METRICS_PER_BATCH = 1000  # MAX_METRICS_PER_BATCH
 JOB_ARTIFACTS = ('synth.gif', 'synth.mp4', 'strip.png', 'stimulus.gif',
                  'result.json')
 NO_CHECKPOINT = 'none (random init)'
@@ -571,14 +570,11 @@ class MLflowTrackingHook(Hook):
                 Metric(f'{net}_correct',
                        float(pred == record['target_index']), now, last)]
             params[f'{net}_pred_name'] = record.get(f'{net}_pred_name')
-        # every step's losses: ~6 metrics a step, several batches for long
-        # jobs (MLflow takes at most 1000 entities, params included, a call)
-        first = METRICS_PER_BATCH - len(params)
-        client.log_batch(run_id, metrics=metrics[:first],
+        # every step's losses (~7 metrics a step) in one call: the client
+        # sends them in requests of MLflow's at most 1000 metrics
+        client.log_batch(run_id, metrics=metrics,
                          params=[Param(k, str(v)[:MAX_PARAM_VALUE])
                                  for k, v in params.items()])
-        for chunk in _chunks(metrics[first:], METRICS_PER_BATCH):
-            client.log_batch(run_id, metrics=chunk)
         for name in JOB_ARTIFACTS:
             path = osp.join(folder, name)
             if osp.isfile(path):
