@@ -22,7 +22,7 @@ from leaps_mm.utils.fileio import write_json
 
 SETTINGS_FILE = 'leaps_settings.json'
 # leaps.loop keys that do not change x*
-_LOOP_IGNORED = ('log_interval', 'fps', 'resume')
+_LOOP_IGNORED = ('log_interval', 'fps', 'resume', 'gallery')
 # leaps.inverter keys that change only speed or memory
 _INVERTER_IGNORED = ('channels_last', 'checkpoint_target', 'compile')
 # the command-line flag that sets a key
