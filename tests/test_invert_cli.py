@@ -230,7 +230,7 @@ def test_label_file_with_another_class_count_is_refused(tmp_path):
         '--work-dir', str(tmp_path / 'run'), '--no-mlflow'])
     assert result.exit_code == 1, result.output
     assert 'The target has 8 classes' in result.output
-    assert 'checkpoints/demo/r3d.pth' in result.output
+    assert 'checkpoints/demo/r3d_noise.pth' in result.output
     assert f'label file {classes} lists 3' in result.output
     assert not (tmp_path / 'run' / '00000_a').exists()
 
