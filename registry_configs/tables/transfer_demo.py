@@ -47,9 +47,15 @@ def _options(model, extra):
     return options
 
 
-rows = [dict(name=f'{recipe}: {model}', config=config, recipe=recipe,
-             target=model, cfg_options=_options(model, extra))
-        for recipe, config, extra in _recipes for model in _models]
+# in this order: the cheap rows (R3D, MViT targets) first, the R(2+1)D's last
+_order = [('main job', m) for m in ('r3d', 'r2plus1d', 'mvit')] + [
+    (recipe, m) for m in ('r3d', 'mvit', 'r2plus1d')
+    for recipe in ('3D AM', 'main job, held-out stimuli')]
+_by_name = {recipe: (config, extra) for recipe, config, extra in _recipes}
+rows = [dict(name=f'{recipe}: {model}', config=_by_name[recipe][0],
+             recipe=recipe, target=model,
+             cfg_options=_options(model, _by_name[recipe][1]))
+        for recipe, model in _order]
 # the adversarially trained demo target (stage 3, fine-tuned from
 # r3d_noise.pth, hence not independent of the r3d scorer): one extra row
 rows.append(dict(
