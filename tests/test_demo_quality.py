@@ -28,13 +28,12 @@ def test_main_job_fools_its_target_and_transfers(tmp_path):
     model_top1 = sum(r['model_pred'] == r['target'] for r in records) / 8
     assert model_top1 >= 0.9, [r['model_pred'] for r in records]
     assert min(r['model_prob_target'] for r in records) > 0.3
-    # Independent models see the class (chance 1/8): measured at this
-    # budget, verifier 6/8 (mean p 0.81; 7/8 before the BatchNorm taps'
-    # float-level change) and judge 5/8 (0.57); the verifier bar is the
-    # issue's 70 %, the judge's (reported, no bar in the issue) one video
-    # below its measurement. The full figures (200 steps, 16
-    # stimuli) are in the README, "Main job".
+    # Independent models see the class (chance 1/8). Measured at this
+    # budget on the ordinarily trained target (r3d_noise.pth, 2026-12-06):
+    # verifier >= 6/8, judge MViT 3/8; the judge's bar is one video below
+    # that, still twice chance. The full figures (200 steps, 16 stimuli,
+    # every demo model inverted) are in docs/results.md, "Transfer matrix".
     top1 = {net: sum(r[f'{net}_pred'] == r['target'] for r in records) / 8
             for net in ('verifier', 'judge')}
     assert top1['verifier'] >= 6 / 8, [r['verifier_pred'] for r in records]
-    assert top1['judge'] >= 4 / 8, [r['judge_pred'] for r in records]
+    assert top1['judge'] >= 2 / 8, [r['judge_pred'] for r in records]
