@@ -47,9 +47,8 @@ def resolve_target(cfg: Config) -> Config:
     (or ``--cfg-options target.from_config=...`` over a config that holds
     the placeholder ``target = dict(from_config=None, checkpoint=None)``)."""
     target = cfg.get('target')
-    if isinstance(target, dict) and target.get('from_config') is None and \
-            not any(target.get(k) is not None for k in target):
-        target = None  # a placeholder: dict(from_config=None, ...)
+    if isinstance(target, dict) and all(v is None for v in target.values()):
+        target = None  # the placeholder dict(from_config=None, ...)
     if not target:
         return cfg
     if not isinstance(target, dict) or not target.get('from_config'):

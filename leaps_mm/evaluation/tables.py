@@ -19,7 +19,6 @@ Optional too: ``columns`` (metric names of ``metrics.json``) and
 message naming the grid, the row and the key; :func:`render_markdown` turns
 rows with their metrics into the table.
 """
-import math
 import os.path as osp
 import re
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 from mmengine.config import Config, DictAction
 
+from .markdown import metric_value, table_line
 from .transfer import render_transfer
 
 TOP1 = ('top1_model', 'top1_verifier', 'top1_judge')
@@ -277,19 +277,12 @@ def _check_transfer(where: str, scorers, rows: Sequence[Row]) -> None:
 
 
 # --- markdown ---------------------------------------------------------------
-def _number(metrics: dict, key: str) -> Optional[float]:
-    value = metrics.get(key)
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return value if math.isfinite(value) else None
-
-
 def format_cell(metrics: dict, key: str) -> str:
     """Top-1 with one decimal, IS as ``mean ± std``, others with three."""
-    value = _number(metrics, key)
+    value = metric_value(metrics, key)
     if value is None:
         return MISSING
-    std = _number(metrics, f'{key}_std')
+    std = metric_value(metrics, f'{key}_std')
     if key.startswith('is_') and std is not None:
         return f'{value:.2f} ± {std:.2f}'
     if key.startswith(('top1', 'partner_rate')):
@@ -306,7 +299,7 @@ def _best(rows: Sequence[dict], key: str) -> Optional[float]:
             key.endswith('_std') or _is_probe(key):
         return None
     values = [v for r in rows if r['status'] == 'done'
-              for v in [_number(r['metrics'], key)] if v is not None]
+              for v in [metric_value(r['metrics'], key)] if v is not None]
     return max(values) if len(set(values)) > 1 else None
 
 
@@ -314,7 +307,7 @@ def _cell(row: dict, key: str, best: Optional[float]) -> str:
     if row['status'] != 'done':
         return row['status']
     text = format_cell(row['metrics'], key)
-    if best is not None and _number(row['metrics'], key) == best:
+    if best is not None and metric_value(row['metrics'], key) == best:
         return f'**{text}**'
     return text
 
@@ -325,12 +318,8 @@ def table_columns(layout: str, columns: Optional[Sequence[str]],
     if columns:
         return list(columns)
     return [key for key in LAYOUTS[layout]
-            if any(_number(r.get('metrics') or {}, key) is not None
+            if any(metric_value(r.get('metrics') or {}, key) is not None
                    for r in rows)]
-
-
-def _line(cells: Sequence[str]) -> str:
-    return '| ' + ' | '.join(c.replace('|', '\\|') for c in cells) + ' |'
 
 
 def render_markdown(title: str, layout: str, rows: Sequence[dict],
@@ -356,9 +345,9 @@ def render_markdown(title: str, layout: str, rows: Sequence[dict],
         body = [[r['name']] + [_cell(r, k, best[k]) for k in keys]
                 for r in rows]
         width = len(keys)
-    lines = [f'## {title}', '', _line(header),
+    lines = [f'## {title}', '', table_line(header),
              '| --- |' + ' ---: |' * width]
-    lines += [_line(cells) for cells in body]
+    lines += [table_line(cells) for cells in body]
     if notes:
         lines += [''] + list(notes)
     return '\n'.join(lines) + '\n'

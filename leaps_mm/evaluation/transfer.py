@@ -12,17 +12,9 @@ like the grid's scorers, so a row's ``metrics.json`` holds
 ``top1_judge_<scorer>`` for each. A pair is *independent* when the scorer is
 neither the target nor shared; the headline figures use only those.
 """
-import math
 from typing import Dict, List, Optional, Sequence
 
-Metrics = Dict[str, float]
-
-
-def _value(metrics: Optional[Metrics], key: str) -> Optional[float]:
-    value = (metrics or {}).get(key)
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return float(value) if math.isfinite(value) else None
+from .markdown import metric_value, table_line
 
 
 def _mean(values: Sequence[float]) -> Optional[float]:
@@ -54,21 +46,21 @@ def transfer_summary(rows: Sequence[dict],
                 continue
             target, metrics = row['target'], row['metrics']
             for scorer, family in scorers.items():
-                value = _value(metrics, f'top1_judge_{scorer}_static')
+                value = metric_value(metrics, f'top1_judge_{scorer}_static')
                 if value is not None:
                     static.append(value)
                 if scorer == target or scorer in row.get('shared', ()):
                     continue
-                value = _value(metrics, f'top1_judge_{scorer}')
+                value = metric_value(metrics, f'top1_judge_{scorer}')
                 if value is None:
                     continue
                 top1.append(value)
-                p = _value(metrics, f'prob_target_judge_{scorer}')
+                p = metric_value(metrics, f'prob_target_judge_{scorer}')
                 if p is not None:
                     prob.append(p)
                 if family != scorers.get(target):
                     cross.append(value)
-                    rate = _value(metrics, f'partner_rate_judge_{scorer}')
+                    rate = metric_value(metrics, f'partner_rate_judge_{scorer}')
                     if rate is not None:
                         partner.append(rate)
         summary[recipe] = dict(
@@ -83,10 +75,6 @@ def _text(value: Optional[float], digits: int = 1) -> str:
     return '–' if value is None else f'{value:.{digits}f}'
 
 
-def _line(cells: Sequence[str]) -> str:
-    return '| ' + ' | '.join(c.replace('|', '\\|') for c in cells) + ' |'
-
-
 def render_transfer(title: str, rows: Sequence[dict],
                     scorers: Dict[str, str],
                     notes: Sequence[str] = ()) -> str:
@@ -96,13 +84,13 @@ def render_transfer(title: str, rows: Sequence[dict],
     dagger for a scorer in the row's ``shared``)."""
     summary = transfer_summary(rows, scorers)
     lines = [f'## {title}', '',
-             _line(['Recipe', 'mean top-1, independent pairs',
+             table_line(['Recipe', 'mean top-1, independent pairs',
                     'worst cross-family pair', 'mean p(target)',
                     'reversed → partner (cross-family)',
                     'static top-1 (all scorers)', 'pairs']),
              '| --- |' + ' ---: |' * 6]
     for recipe, stats in summary.items():
-        lines.append(_line([
+        lines.append(table_line([
             str(recipe), _text(stats['mean_top1']),
             _text(stats['min_cross_family_top1']),
             _text(stats['mean_prob_target'], 3), _text(stats['partner_rate']),
@@ -110,27 +98,27 @@ def render_transfer(title: str, rows: Sequence[dict],
     names = list(scorers)
     for recipe in summary:
         lines += ['', f'### {recipe}', '',
-                  _line(['inverted \\ scored by']
+                  table_line(['inverted \\ scored by']
                         + [f'{n} ({scorers[n]})' for n in names]),
                   '| --- |' + ' ---: |' * len(names)]
         for row in rows:
             if row.get('recipe') != recipe:
                 continue
             if row['status'] != 'done':
-                lines.append(_line([row['target']]
+                lines.append(table_line([row['target']]
                                    + [row['status']] * len(names)))
                 continue
             cells = []
             for scorer in names:
-                top1 = _value(row['metrics'], f'top1_judge_{scorer}')
-                prob = _value(row['metrics'], f'prob_target_judge_{scorer}')
+                top1 = metric_value(row['metrics'], f'top1_judge_{scorer}')
+                prob = metric_value(row['metrics'], f'prob_target_judge_{scorer}')
                 cell = f'{_text(top1)} ({_text(prob, 2)})'
                 if scorer == row['target']:
                     cell = f'[{cell}]'
                 elif scorer in row.get('shared', ()):
                     cell += ' †'
                 cells.append(cell)
-            lines.append(_line([row['target']] + cells))
+            lines.append(table_line([row['target']] + cells))
     lines += ['', 'Cells: top-1 % (mean probability of the target class). '
               '[ ]: the inverted model scoring its own videos; †: the '
               'scorer is not independent of the target (it took part in '
