@@ -17,10 +17,10 @@ from leaps_mm.datasets.motion import render_motion_sample
 from leaps_mm.datasets.stimulus_dataset import read_class_names
 from leaps_mm.evaluation import InversionMetric
 from leaps_mm.evaluation.motion import (MOTION_PROBES, partner_indices,
-                                        partner_rate, record_metrics,
-                                        reverse_time, scorer_keys,
+                                        partner_rate, reverse_time,
                                         shuffle_frames, shuffle_permutation,
                                         static_first_frame)
+from leaps_mm.evaluation.record_metrics import record_metrics, scorer_keys
 from leaps_mm.registry import MODELS
 
 sys.path.insert(0, osp.join(REPO, 'tools'))

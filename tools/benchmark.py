@@ -43,7 +43,7 @@ def build_inverter(config: str, input_size: tuple, cfg_options: dict):
     from mmengine.registry import DefaultScope
 
     from leaps_mm.apis import build_runner_config
-    from leaps_mm.loops.inversion_loop import DEFAULT_OPTIM_WRAPPER
+    from leaps_mm.loops import DEFAULT_OPTIM_WRAPPER
     from leaps_mm.registry import MODELS
     cfg = Config.fromfile(config)
     cfg.merge_from_dict(cfg_options)
@@ -129,7 +129,6 @@ def measure_once(config: str, input_size: tuple, mode: str, batch: int,
     from mmengine.registry import DefaultScope
 
     from leaps_mm.loops import build_optim_wrapper
-    from leaps_mm.models.inverter import recognizer_logits, resize_video
     inverter, optim_wrapper_cfg = build_inverter(config, input_size,
                                                  cfg_options)
     inverter = inverter.to(device)
@@ -144,25 +143,13 @@ def measure_once(config: str, input_size: tuple, mode: str, batch: int,
     cuda = device.startswith('cuda')
     sync = torch.cuda.synchronize if cuda else (lambda: None)
 
-    def floor_step() -> None:
-        video = inverter.video
-        with inverter._autocast():  # the same options as the LEAPS step
-            logits = recognizer_logits(inverter.target, inverter._layout(
-                resize_video(video, inverter.target_input_size)))
-            total = logits.float().sum()
-            if inverter.verifier_taps is not None:  # the loss uses it
-                total = total + recognizer_logits(
-                    inverter.verifier,
-                    inverter._to_verifier(video)).float().sum()
-        total.backward()
+    def floor_step() -> None:  # the same options as the LEAPS step
+        inverter.floor_objective(inverter.video).backward()
         for latent in latents:
             latent.grad = None
 
-    def leaps_step() -> None:  # as in InversionLoop.run_jobs
-        with optim_wrapper.optim_context(inverter):
-            loss, _ = inverter.parse_losses(inverter(mode='loss'))
-        optim_wrapper.update_params(loss)
-        inverter.after_step()
+    def leaps_step() -> None:  # the InversionLoop's step
+        inverter.step(optim_wrapper)
 
     if mode == 'time':
         times = time_alternately(dict(floor=floor_step, leaps=leaps_step),

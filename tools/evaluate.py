@@ -74,9 +74,9 @@ def top1_metrics(records: List[dict],
                  ) -> Dict[str, float]:
     """``top1_{net}`` (%) and ``prob_target_{net}`` for every scorer whose
     predictions every record has, with its motion probes and partner rate
-    (:func:`leaps_mm.evaluation.motion.record_metrics`)."""
-    from leaps_mm.evaluation.motion import record_metrics
-    return record_metrics(records, partners, target_key='target_index')
+    (:func:`leaps_mm.evaluation.record_metrics`)."""
+    from leaps_mm.evaluation import record_metrics
+    return record_metrics(records, partners)
 
 
 # --- the run's config, class names and scorers ------------------------------
@@ -141,7 +141,7 @@ def run_partners(run_cfg, class_names: Sequence[str],
 
 def run_judge_names(work_dir: str) -> List[str]:
     """Names of the judges already in a sweep's records."""
-    from leaps_mm.evaluation.motion import scorer_keys
+    from leaps_mm.evaluation import scorer_keys
     from leaps_mm.visualization.job_outputs import (finished_jobs,
                                                     read_job_record)
     folders = finished_jobs(work_dir)
@@ -344,7 +344,7 @@ def evaluate(work_dir: str, splits: int = 10,
         config: the run's runner config (default: found in ``work_dir``).
     """
     from leaps_mm.evaluation import inception_scores
-    from leaps_mm.evaluation.motion import scorer_keys
+    from leaps_mm.evaluation import scorer_keys
     from leaps_mm.models.scorers import inverter_scorer_specs
     notes: List[str] = []
     records = load_records(work_dir)

@@ -12,6 +12,7 @@ import numpy as np
 from mmengine.evaluator import BaseMetric
 
 from leaps_mm.registry import METRICS
+from leaps_mm.structures import RecordLike, as_records
 
 
 def inception_score(probs: np.ndarray, splits: int = 10) -> Tuple[float, float]:
@@ -71,28 +72,27 @@ class InceptionScoreMetric(BaseMetric):
         self.splits = splits
         self.nets = tuple(nets)
 
-    def process(self, data_batch: dict, data_samples: Sequence[dict]) -> None:
-        for sample in data_samples:
-            self.results.append({f'{net}_probs': sample[f'{net}_probs']
-                                 for net in self.nets
-                                 if f'{net}_probs' in sample})
+    def process(self, data_batch: dict,
+                data_samples: Sequence[RecordLike]) -> None:
+        self.results.extend(as_records(data_samples))
 
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
         return inception_scores(results, self.nets, self.splits)
 
 
-def inception_scores(records: Sequence[dict],
+def inception_scores(records: Sequence[RecordLike],
                      nets: Sequence[str] = ('model', 'verifier', 'judge'),
                      splits: int = 10) -> Dict[str, float]:
     """``{'is_{net}': mean, 'is_{net}_std': std}`` for every net in ``nets``
-    whose ``{net}_probs`` vector is in every record (none for an empty set)."""
+    whose softmax vector (``{net}_probs``) is in every record (none for an
+    empty set)."""
+    records = as_records(records)
     metrics: Dict[str, float] = {}
     for net in nets:
-        key = f'{net}_probs'
-        if not records or not all(key in r for r in records):
+        if not records or not all(net in r.probs for r in records):
             continue
-        mean, std = inception_score(np.array([r[key] for r in records]),
-                                    splits)
+        mean, std = inception_score(
+            np.array([r.probs[net] for r in records]), splits)
         metrics[f'is_{net}'] = mean
         metrics[f'is_{net}_std'] = std
     return metrics

@@ -4,8 +4,10 @@ from typing import Dict, List, Mapping, Optional, Sequence
 from mmengine.evaluator import BaseMetric
 
 from leaps_mm.registry import METRICS
+from leaps_mm.structures import RecordLike, as_records
 from .inception_score import inception_scores
-from .motion import partner_indices, record_metrics, scorer_keys
+from .motion import partner_indices
+from .record_metrics import record_metrics
 
 
 @METRICS.register_module()
@@ -14,7 +16,8 @@ class InversionMetric(BaseMetric):
     inverted model, the verifier, the judges) on the synthesized videos and
     on their motion probes (:mod:`.motion`).
 
-    ``process`` takes the loop's per-job outputs: dicts with ``target`` and,
+    ``process`` takes the loop's :class:`~leaps_mm.structures.JobRecord` s
+    (or their ``result.json`` dicts): ``target`` and,
     per scorer ``net`` (``model``, ``verifier``, ``judge``,
     ``judge_<name>``), ``{net}_pred``, ``{net}_prob_target``; per motion
     probe ``p`` (``reversed``, ``static``, ``shuffled``) ``{net}_{p}_pred``
@@ -39,8 +42,9 @@ class InversionMetric(BaseMetric):
         self.is_splits = is_splits
         self.partners = dict(partners or {})
 
-    def process(self, data_batch: dict, data_samples: Sequence[dict]) -> None:
-        self.results.extend(dict(sample) for sample in data_samples)
+    def process(self, data_batch: dict,
+                data_samples: Sequence[RecordLike]) -> None:
+        self.results.extend(as_records(data_samples))
 
     @property
     def dataset_meta(self) -> Optional[dict]:
@@ -69,9 +73,10 @@ class InversionMetric(BaseMetric):
                              "names (the dataset's metainfo['classes']).")
         return partner_indices(self.partners, classes)
 
-    def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
+    def compute_metrics(self, results: List[RecordLike]) -> Dict[str, float]:
+        results = as_records(results)
         metrics = {'num_videos': float(len(results))}
         metrics.update(record_metrics(results, self.partner_map()))
-        nets = scorer_keys(results[0]) if results else []
+        nets = results[0].scorers() if results else []
         metrics.update(inception_scores(results, nets, splits=self.is_splits))
         return metrics

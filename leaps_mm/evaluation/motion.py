@@ -12,8 +12,9 @@ any value scale); they commute with per-channel normalisation.
 """
 from typing import Callable, Dict, List, Mapping, Optional, Sequence
 
-import numpy as np
 import torch
+
+from leaps_mm.structures import PROBES
 
 SHUFFLE_SEED = 0
 
@@ -50,11 +51,9 @@ def shuffle_frames(video: torch.Tensor, seed: int = SHUFFLE_SEED
     return video.index_select(2, order)
 
 
-MOTION_PROBES: Dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
-    'reversed': reverse_time,
-    'static': static_first_frame,
-    'shuffled': shuffle_frames,
-}
+# the probe names are the records' (JobRecord tells a probe from a scorer)
+MOTION_PROBES: Dict[str, Callable[[torch.Tensor], torch.Tensor]] = dict(
+    zip(PROBES, (reverse_time, static_first_frame, shuffle_frames)))
 
 
 def apply_probe(name: str, video: torch.Tensor) -> torch.Tensor:
@@ -113,48 +112,3 @@ def partner_rate(preds: Sequence[int], targets: Sequence[int],
     hits = [int(p) == partners[int(t)] for p, t in zip(preds, targets)
             if int(t) in partners]
     return 100.0 * sum(hits) / len(hits) if hits else None
-
-
-# --- metrics from prediction records ----------------------------------------
-def scorer_keys(record: Mapping) -> List[str]:
-    """The scorers of a prediction record (``model``, ``verifier``,
-    ``judge``, ``judge_<name>``: the prefixes of its ``*_pred`` keys that
-    are not probes of another scorer): those three first, then the others
-    in record order."""
-    keys = [k[:-len('_pred')] for k in record if k.endswith('_pred')]
-    probe_of = {f'{k}_{p}' for k in keys for p in MOTION_PROBES}
-    keys = [k for k in keys if k not in probe_of]
-    first = [k for k in ('model', 'verifier', 'judge') if k in keys]
-    return first + [k for k in keys if k not in first]
-
-
-def record_metrics(records: Sequence[Mapping],
-                   partners: Optional[Mapping[int, int]] = None,
-                   target_key: str = 'target') -> Dict[str, float]:
-    """Per scorer ``net`` present in every record: ``top1_{net}`` (%) and
-    ``prob_target_{net}``; per motion probe ``p`` recorded for it
-    (``{net}_{p}_pred``): ``top1_{net}_{p}`` and ``prob_target_{net}_{p}``;
-    with ``partners`` (:func:`partner_indices`) and reversed predictions:
-    ``partner_rate_{net}`` (%, reversed videos classified as the partner of
-    their target)."""
-    metrics: Dict[str, float] = {}
-    if not records:
-        return metrics
-    targets = np.array([r[target_key] for r in records])
-    nets = [n for n in scorer_keys(records[0])
-            if all(f'{n}_pred' in r for r in records)]
-    for net in nets:
-        for key in [net] + [f'{net}_{p}' for p in MOTION_PROBES]:
-            if not all(f'{key}_pred' in r for r in records):
-                continue
-            preds = np.array([r[f'{key}_pred'] for r in records])
-            metrics[f'top1_{key}'] = float((preds == targets).mean() * 100)
-            if all(f'{key}_prob_target' in r for r in records):
-                metrics[f'prob_target_{key}'] = float(np.mean(
-                    [r[f'{key}_prob_target'] for r in records]))
-        if partners and all(f'{net}_reversed_pred' in r for r in records):
-            rate = partner_rate([r[f'{net}_reversed_pred'] for r in records],
-                                targets, partners)
-            if rate is not None:
-                metrics[f'partner_rate_{net}'] = rate
-    return metrics

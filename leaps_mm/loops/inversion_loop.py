@@ -13,34 +13,14 @@ from mmengine.runner import BaseLoop
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
-from leaps_mm.registry import (LOOPS, OPTIM_WRAPPERS, OPTIMIZERS,
-                               PARAM_SCHEDULERS)
+from leaps_mm.registry import LOOPS
+from leaps_mm.structures import JobRecord
 from leaps_mm.utils.fileio import write_json
 from leaps_mm.visualization import write_job_outputs, write_sweep_gallery
 from .interruption import (StopSignals, SweepInterrupted, load_partial,
                            remove_partial, save_partial)
+from .job_optimisation import build_job_optimisation, run_steps
 from .loss_history import StepLosses, first_non_finite
-
-# the optimiser of a loop config that names none (_base_/leaps_core.py sets
-# the same); fused: the whole Adam update in one kernel
-DEFAULT_OPTIM_WRAPPER = dict(type='OptimWrapper',
-                             optimizer=dict(type='Adam', lr=0.2, fused=True))
-
-
-def build_optim_wrapper(cfg: dict, params: List[torch.nn.Parameter],
-                        autocast_dtype: Optional[torch.dtype] = None):
-    """The optim wrapper of ``cfg`` (an optim-wrapper config whose
-    ``optimizer`` has no params; type ``OptimWrapper`` if it names none)
-    over ``params``. With fp16 autocast a plain
-    ``OptimWrapper`` becomes a :class:`LossScaleOptimWrapper`: fp16
-    gradients underflow without loss scaling."""
-    cfg = dict(cfg)
-    cfg.setdefault('type', 'OptimWrapper')
-    optimizer = OPTIMIZERS.build(dict(cfg.pop('optimizer'), params=params))
-    if autocast_dtype == torch.float16 and cfg['type'] == 'OptimWrapper':
-        cfg['type'] = 'LossScaleOptimWrapper'
-    return OPTIM_WRAPPERS.build(dict(cfg, optimizer=optimizer))
-
 
 def job_id(sample_idx: int, class_name: str) -> str:
     """Folder name of a job: its index in the job list and its class."""
@@ -114,9 +94,8 @@ class InversionLoop(BaseLoop):
         self.evaluator.dataset_meta = getattr(self.dataloader.dataset,
                                               'metainfo', None)
         self.iters = int(iters)
-        self.optim_wrapper_cfg = optim_wrapper or DEFAULT_OPTIM_WRAPPER
-        self.param_scheduler_cfg = param_scheduler or dict(
-            type='CosineAnnealingLR', eta_min=0.0)
+        self.optim_wrapper_cfg = optim_wrapper
+        self.param_scheduler_cfg = param_scheduler
         self.log_interval = max(int(log_interval), 1)
         self.fps = fps
         self.seed = seed
@@ -164,8 +143,10 @@ class InversionLoop(BaseLoop):
                 self._sweep_bar.update(len(data_batch['data_samples']))
             self.evaluator.process(data_samples=finished + outputs,
                                    data_batch=data_batch)
+            # hooks get the result.json form, as they read finished jobs
             self.runner.call_hook('after_test_iter', batch_idx=batch_idx,
-                                  data_batch=data_batch, outputs=outputs)
+                                  data_batch=data_batch,
+                                  outputs=[r.to_json() for r in outputs])
         self._sweep_bar.close()
         # collects every rank's records: all job folders are written
         metrics = self.evaluator.evaluate(len(self.dataloader.dataset))
@@ -234,7 +215,7 @@ class InversionLoop(BaseLoop):
             result = osp.join(self.runner.work_dir, folder, 'result.json')
             if osp.isfile(result):
                 with open(result) as file:
-                    finished.append(json.load(file))
+                    finished.append(JobRecord.from_json(json.load(file)))
             else:
                 todo.append(j)
         if not todo:
@@ -242,20 +223,9 @@ class InversionLoop(BaseLoop):
         return finished, {key: [values[j] for j in todo]
                           for key, values in data_batch.items()}
 
-    def _build_optimisation(self, params: List[torch.nn.Parameter]):
-        wrapper = build_optim_wrapper(self.optim_wrapper_cfg, params,
-                                      self.inverter.autocast_dtype)
-        scheduler_cfg = dict(self.param_scheduler_cfg, by_epoch=False)
-        scheduler_cfg.setdefault('T_max', self.iters)
-        if scheduler_cfg['type'] != 'CosineAnnealingLR':
-            scheduler_cfg.pop('T_max')
-            scheduler_cfg.setdefault('end', self.iters)
-        return wrapper, PARAM_SCHEDULERS.build(
-            dict(scheduler_cfg, optimizer=wrapper))
-
-    def run_jobs(self, data_batch: dict) -> List[dict]:
-        """Optimise one batch of jobs; write their folders; return one
-        prediction record per job."""
+    def run_jobs(self, data_batch: dict) -> List[JobRecord]:
+        """Optimise one batch of jobs; write their folders; return the
+        record of each job that did not fail."""
         inverter = self.inverter
         dataset = self.dataloader.dataset
         samples = data_batch['data_samples']
@@ -269,8 +239,9 @@ class InversionLoop(BaseLoop):
         start = time.perf_counter()
         inverter.reset(targets, stimulus, generator=noise)
         inverter.train()
-        optim_wrapper, scheduler = self._build_optimisation(
-            list(inverter.parameterization.parameters()))
+        optim_wrapper, scheduler = build_job_optimisation(
+            inverter, self.iters, self.optim_wrapper_cfg,
+            self.param_scheduler_cfg)
 
         names = [dataset.class_name(int(t)) for t in targets]
         ids = self._job_ids(samples)
@@ -293,7 +264,8 @@ class InversionLoop(BaseLoop):
                    dynamic_ncols=True, leave=False, position=1,
                    disable=not is_main_process())
         curves = StepLosses(history)
-        for step in bar:
+
+        def before_step(step: int) -> None:
             if self._stop.requested is not None:
                 self._note_failures(*curves.flush(), failed, ids)
                 save_partial(folders, ids, step, self.iters,
@@ -304,28 +276,17 @@ class InversionLoop(BaseLoop):
                 self._check_stop(
                     f'at step {step}/{self.iters} of {", ".join(ids)}; '
                     f'their state is in <job>/partial.pt')
-            with optim_wrapper.optim_context(inverter):
-                terms = inverter(mode='loss')
-            loss, _ = inverter.parse_losses(terms)
-            optim_wrapper.update_params(loss)
-            scheduler.step()
-            inverter.after_step()
-            # every step's losses stay on the device until the read-out
-            curves.record(step + 1, terms, optim_wrapper.get_lr()['lr'][0])
-            if (step + 1) % self.log_interval == 0 or step + 1 == self.iters:
-                extra = {}
-                scaler = getattr(optim_wrapper, 'loss_scaler', None)
-                if scaler is not None:  # halved at every skipped step
-                    extra['loss_scale'] = scaler.get_scale()
-                steps, window = curves.flush(**extra)  # one host sync
-                per_job = {k: v[-1] for k, v in window.items()
-                           if k != 'loss'}
-                self._note_failures(steps, window, failed, ids)
-                bar.set_postfix({k.replace('loss_', ''):
-                                 f'{float(v[-1].mean()):.3g}'
-                                 for k, v in window.items()})
-                if len(failed) == len(indices):
-                    break  # every job of the batch has failed
+
+        def on_log(steps: List[int], window: Dict[str, torch.Tensor]) -> bool:
+            self._note_failures(steps, window, failed, ids)
+            bar.set_postfix({k.replace('loss_', ''):
+                             f'{float(v[-1].mean()):.3g}'
+                             for k, v in window.items()})
+            return len(failed) < len(indices)  # stop when every job failed
+
+        per_job = run_steps(inverter, optim_wrapper, scheduler, bar,
+                            self.iters, curves, self.log_interval,
+                            before_step, on_log)
         bar.close()
         scores = inverter.predict_scores()
         seconds = (time.perf_counter() - start) / len(indices)
@@ -342,24 +303,19 @@ class InversionLoop(BaseLoop):
                                     'failed.json'), failed[j])
                 remove_partial(folders[j])
                 continue
-            record = dict(
+            record = JobRecord(
                 job_id=ids[j], sample_idx=index, target=target,
-                target_index=target, target_name=names[j],
+                target_name=names[j],
                 stimulus=samples[j].metainfo.get('filename'),
                 iterations=self.iters, seconds=round(seconds, 3),
                 seed=self.seed + index,
                 final_losses={k: float(v[j]) for k, v in per_job.items()},
-                history=history[j])
-            for net, prob in scores.items():
-                record[f'{net}_pred'] = int(prob[j].argmax())
-                record[f'{net}_prob_target'] = float(prob[j, target])
-                # the whole softmax vector: the Inception Score needs it
-                record[f'{net}_probs'] = [float(p) for p in prob[j].tolist()]
-                record[f'{net}_pred_name'] = dataset.class_name(
-                    record[f'{net}_pred'])
-            record.update(self.runner.cfg.get('leaps_identity', {}))
+                history=history[j],
+                extra=dict(self.runner.cfg.get('leaps_identity', {})))
+            record.add_scores({k: v[j] for k, v in scores.items()},
+                              dataset.metainfo['classes'])
             write_job_outputs(osp.join(self.runner.work_dir, ids[j]),
-                              synth[j], stimulus_frames[j], record,
+                              synth[j], stimulus_frames[j], record.to_json(),
                               fps=self.fps)
             remove_partial(folders[j])
             records.append(record)

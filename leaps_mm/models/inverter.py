@@ -24,22 +24,27 @@ from .taps import FeatureTaps
 Size3d = Tuple[int, int, int]
 
 
-def build_frozen_recognizer(cfg: dict,
+def build_frozen_recognizer(cfg: Union[dict, nn.Module],
                             checkpoint: Optional[str] = None) -> nn.Module:
-    """Build an MMAction2 recognizer from its config, load weights, freeze it.
+    """Build an MMAction2 recognizer from its config (or take a built one),
+    load weights, freeze it.
 
     Every parameter gets ``requires_grad=False`` (no weight gradients are ever
     computed) and the model stays in eval mode; ``SyncBatchNorm`` becomes
-    ``BatchNorm`` so CPU and single-process runs work.
+    ``BatchNorm`` so CPU and single-process runs work. A built recognizer
+    keeps its weights unless ``checkpoint`` is given.
     """
-    model = MODELS.build(cfg)
-    logger = MMLogger.get_current_instance()
-    level = logger.level
-    logger.setLevel(logging.WARNING)  # init_weights logs every parameter
-    try:
-        model.init_weights()
-    finally:
-        logger.setLevel(level)
+    if isinstance(cfg, nn.Module):
+        model = cfg
+    else:
+        model = MODELS.build(cfg)
+        logger = MMLogger.get_current_instance()
+        level = logger.level
+        logger.setLevel(logging.WARNING)  # init_weights logs every parameter
+        try:
+            model.init_weights()
+        finally:
+            logger.setLevel(level)
     if checkpoint:
         load_recognizer_checkpoint(model, checkpoint)
     model = revert_sync_batchnorm(model)
@@ -78,12 +83,14 @@ class LEAPSInverter(BaseModel):
     recognizer (and verifier) and returns the named loss terms of eq. 4.
 
     Args:
-        target: config of the MMAction2 recognizer to invert.
+        target: config of the MMAction2 recognizer to invert, or the built
+            recognizer (frozen in place; see :func:`build_frozen_recognizer`).
         losses: configs of :class:`LossTerm` s; their weighted per-sample
             values are summed (``L_CE + L_prim + r (R_coh + R_feat)`` with the
             default configs).
-        verifier: config of the verifier recognizer (needs BatchNorm when a
-            :class:`FeatureDiversityLoss` is used); None for no verifier.
+        verifier: config of the verifier recognizer, or the built one
+            (needs BatchNorm when a :class:`FeatureDiversityLoss` is used);
+            None for no verifier.
         judge: config of an independent recognizer that only scores the
             results (never used in the loss); None for no judge. It is the
             first of the judges (``judge_name``, ``judge_classes``).
@@ -138,9 +145,9 @@ class LEAPSInverter(BaseModel):
     """
 
     def __init__(self,
-                 target: dict,
+                 target: Union[dict, nn.Module],
                  losses: Sequence[dict],
-                 verifier: Optional[dict] = None,
+                 verifier: Union[dict, nn.Module, None] = None,
                  target_checkpoint: Optional[str] = None,
                  verifier_checkpoint: Optional[str] = None,
                  taps: Optional[dict] = None,
@@ -343,6 +350,36 @@ class LEAPSInverter(BaseModel):
         """Call after every optimiser step (projects x* back to the valid
         range where the parameterisation asks for it)."""
         self.parameterization.project_()
+
+    def step(self, optim_wrapper) -> Dict[str, torch.Tensor]:
+        """One optimisation step of x* (the only one: the loop, the Python
+        API and the benchmark call it): the objective on freshly transformed
+        x*, backward, the optimiser update of the latents (``optim_wrapper``
+        over ``parameterization.parameters()``, see
+        :func:`~leaps_mm.loops.build_optim_wrapper`) and the projection.
+        Returns the weighted per-sample terms ``{'loss_<name>': (N,)}``."""
+        with optim_wrapper.optim_context(self):
+            terms = self(mode='loss')
+        loss, _ = self.parse_losses(terms)
+        optim_wrapper.update_params(loss)
+        self.after_step()
+        return terms
+
+    def floor_objective(self, video: torch.Tensor) -> torch.Tensor:
+        """The networks' forward passes alone, as :meth:`forward` runs them
+        (memory format, autocast, input sizes) but without feature taps or
+        loss terms: the scalar sum of the target's logits and, when a loss
+        term uses it, the verifier's, for normalised ``video`` ``(N, C, T,
+        H, W)``. Its backward is a step's floor: what any gradient of x*
+        costs."""
+        with self._autocast():
+            logits = recognizer_logits(self.target, self._layout(
+                resize_video(video, self.target_input_size)))
+            total = logits.float().sum()
+            if self.verifier_taps is not None:
+                total = total + recognizer_logits(
+                    self.verifier, self._to_verifier(video)).float().sum()
+        return total
 
     @property
     def video(self) -> torch.Tensor:

@@ -23,6 +23,9 @@ import sys
 from dataclasses import asdict, dataclass
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
+from leaps_mm.evaluation.record_metrics import (count_correct,
+                                                mean_prob_target, top1)
+from leaps_mm.structures import as_records
 from leaps_mm.visualization.job_outputs import finished_jobs, read_job_record
 from .space import SpaceError
 
@@ -67,20 +70,18 @@ def objective(correct: int, mean_prob: float, num_jobs: int) -> float:
 def score_jobs(work_dir: str, net: str, num_jobs: int) -> TrialScore:
     """Score the job folders in ``work_dir``: ``num_jobs`` were requested;
     one without ``result.json`` (failed or missing) counts as wrong."""
-    records = [read_job_record(f) for f in finished_jobs(work_dir)]
-    if records and f'{net}_pred' not in records[0]:
+    records = as_records([read_job_record(f) for f in finished_jobs(work_dir)])
+    if records and net not in records[0].preds:
         raise TrialFailed(f'The results have no {net} predictions: the '
                           f'config has no {net}.')
     other = {}
     for name in NETS:
-        if records and f'{name}_pred' in records[0]:
-            other[f'top1_{name}'] = 100.0 * sum(
-                r[f'{name}_pred'] == r['target_index']
-                for r in records) / num_jobs
-            other[f'prob_target_{name}'] = sum(
-                r[f'{name}_prob_target'] for r in records) / num_jobs
-    correct = sum(r[f'{net}_pred'] == r['target_index'] for r in records)
-    mean_prob = sum(r[f'{net}_prob_target'] for r in records) / num_jobs
+        if records and name in records[0].preds:
+            other[f'top1_{name}'] = top1(records, name, num_jobs)
+            other[f'prob_target_{name}'] = mean_prob_target(records, name,
+                                                            num_jobs)
+    mean_prob = mean_prob_target(records, net, num_jobs)
+    correct = count_correct(records, net)
     return TrialScore(objective(correct, mean_prob, num_jobs), net, correct,
                       num_jobs, num_jobs - len(records), mean_prob, other)
 

@@ -28,7 +28,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from leaps_mm.evaluation.motion import scorer_keys
+from leaps_mm.evaluation.record_metrics import scorer_keys
 from leaps_mm.utils.fileio import atomic_path
 from .job_outputs import finished_jobs, read_job_record
 from .video_io import (VideoReadError, count_frames, iter_frames,
