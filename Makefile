@@ -5,12 +5,12 @@ PY := $(VENV)/bin/python
 
 .PHONY: setup demo test test-fast clean
 
-$(VENV)/.installed: setup.py
+$(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade 'pip<27'
 	# torch/torchvision pinned to the builds that install together here (DESIGN.md).
 	$(PY) -m pip install -q torch==2.14.1 torchvision==0.29.1
-	$(PY) -m pip install -q -e '.[tests]'
+	$(PY) -m pip install -q -e '.[lite,tune,tests]'
 	touch $@
 
 setup: $(VENV)/.installed
