@@ -10,9 +10,8 @@ import time
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 
-from conftest import DEMO_CONFIG, REPO, STIMULI
+from conftest import DEMO_CONFIG, REPO, STIMULI, run_tool
 
 sys.path.insert(0, osp.join(REPO, 'tools'))
 from evaluate import MIN_VIDEOS_PER_SPLIT  # noqa: E402
@@ -95,19 +94,22 @@ INVERT_CASES = [
 
 
 def invert(args, env=None):
-    return CliRunner().invoke(invert_main, args, env=env)
+    return run_tool(invert_main, args, env=env)
 
 
 def assert_named_error(result, expected, code=None):
     """A non-zero exit (``code`` when given), no traceback, and every text
-    of ``expected`` in the one ``Error:`` message."""
+    of ``expected`` in the one ``Error:`` message (argparse's ``error:``
+    for a value it refuses itself)."""
     assert result.exit_code != 0, result.output
     if code is not None:
         assert result.exit_code == code, result.output
     assert 'Traceback' not in result.output
     assert not isinstance(result.exception, Exception) or isinstance(
         result.exception, SystemExit), repr(result.exception)
-    error = result.output[result.output.index('Error:'):]
+    start = result.output.find('Error:')
+    error = result.output[start if start >= 0 else
+                          result.output.index('error:'):]
     for text in expected:
         assert text in error, result.output
 
@@ -251,7 +253,7 @@ TRAIN_CASES = [
                          [case[1:] for case in TRAIN_CASES],
                          ids=[case[0] for case in TRAIN_CASES])
 def test_a_bad_train_value_is_named(tmp_path, option, expected):
-    result = CliRunner().invoke(train_main, [
+    result = run_tool(train_main, [
         TRAIN_CONFIG, '--no-export', '--work-dir', str(tmp_path),
         '--cfg-options', option])
     assert_named_error(result, expected)
@@ -264,7 +266,7 @@ def test_a_bad_train_value_is_named(tmp_path, option, expected):
     (['{tmp}', '--splits', '0'], ['--splits', '0']),
 ], ids=['missing work dir', 'work dir without jobs', 'zero splits'])
 def test_a_bad_evaluate_value_is_named(tmp_path, args, expected):
-    result = CliRunner().invoke(evaluate_main, [
+    result = run_tool(evaluate_main, [
         a.format(tmp=tmp_path) for a in args] + ['--no-mlflow'])
     assert_named_error(result, expected)
 
@@ -292,7 +294,7 @@ def test_evaluate_clamps_splits_that_would_hold_a_few_videos(tmp_path,
     _fake_sweep(tmp_path, 16)
     args = [str(tmp_path), '--no-mlflow'] + (['--splits', splits]
                                              if splits else [])
-    result = CliRunner().invoke(evaluate_main, args)
+    result = run_tool(evaluate_main, args)
     assert result.exit_code == 0, result.output
     asked = splits or '10'
     assert (f'--splits {asked} would put fewer than {MIN_VIDEOS_PER_SPLIT} '
@@ -306,8 +308,8 @@ def test_evaluate_clamps_splits_that_would_hold_a_few_videos(tmp_path,
 
 def test_evaluate_keeps_splits_that_hold_enough_videos(tmp_path):
     _fake_sweep(tmp_path, 20)
-    result = CliRunner().invoke(evaluate_main, [str(tmp_path), '--splits',
-                                                '2', '--no-mlflow'])
+    result = run_tool(evaluate_main, [str(tmp_path), '--splits', '2',
+                                      '--no-mlflow'])
     assert result.exit_code == 0, result.output
     assert 'would put fewer' not in result.output
 

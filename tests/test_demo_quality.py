@@ -4,9 +4,8 @@ import os.path as osp
 import sys
 
 import pytest
-from click.testing import CliRunner
 
-from conftest import REPO
+from conftest import REPO, run_tool
 from leaps_mm.visualization.job_outputs import finished_jobs, read_job_record
 
 sys.path.insert(0, osp.join(REPO, 'tools'))
@@ -18,10 +17,9 @@ ONE_PER_CLASS = osp.join(REPO, 'data', 'stimuli', 'stimuli_one_per_class.txt')
 
 @pytest.mark.slow
 def test_main_job_fools_its_target_and_transfers(tmp_path):
-    result = CliRunner().invoke(main, [
+    result = run_tool(main, [
         MAIN_JOB, '--cfg-options', f'leaps.stimuli.ann_file={ONE_PER_CLASS}',
-        '--iters', '100', '--work-dir', str(tmp_path), '--no-mlflow'],
-        catch_exceptions=False)
+        '--iters', '100', '--work-dir', str(tmp_path), '--no-mlflow'])
     assert result.exit_code == 0, result.output
     records = [read_job_record(f) for f in finished_jobs(str(tmp_path))]
     assert sorted(r['target_index'] for r in records) == list(range(8))

@@ -20,9 +20,7 @@ from typing import Dict, Iterator, List, Optional
 
 import pytest
 
-from click.testing import CliRunner
-
-from conftest import DEMO_CONFIG, REPO, STIMULI
+from conftest import DEMO_CONFIG, REPO, STIMULI, run_tool
 import servers  # noqa: E402
 from servers import free_port  # noqa: E402
 
@@ -311,14 +309,13 @@ def test_torchrun_sweep_against_a_postgresql_tracking_server(tmp_path,
 
 def _in_process(tmp_path, jobs: List[str], *extra: str):
     """tools/invert.py in this process on the random demo config with the
-    work dir's sqlite store; return the click result."""
+    work dir's sqlite store; return run_tool's result."""
     ann = tmp_path / f'jobs{len(jobs)}.txt'
     ann.write_text(''.join(f'{osp.join(STIMULI, job)}\n' for job in jobs))
-    return CliRunner().invoke(main, [
+    return run_tool(main, [
         DEMO_CONFIG, '--ann-file', str(ann), '--work-dir',
         str(tmp_path / 'run'), '--iters', '2', '--cfg-options',
-        'leaps.inverter.input_size=(4,32,32)', *extra],
-        catch_exceptions=False)
+        'leaps.inverter.input_size=(4,32,32)', *extra])
 
 
 def _runs(client) -> tuple:

@@ -8,10 +8,9 @@ import sys
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 from mmengine.config import Config
 
-from conftest import REPO, STIMULI
+from conftest import REPO, STIMULI, run_tool
 from leaps_mm.apis import build_runner_config
 from leaps_mm.evaluation import (InversionMetric, consecutive_frame_similarity,
                                  consecutive_psnr, consecutive_ssim,
@@ -154,28 +153,28 @@ def test_variant_config_builds_with_its_loss_terms(name):
 
 # --- tools/evaluate.py --------------------------------------------------------
 def test_evaluate_needs_job_folders(tmp_path):
-    result = CliRunner().invoke(evaluate.main, [str(tmp_path)])
+    result = run_tool(evaluate.main, [str(tmp_path)])
     assert result.exit_code != 0
     assert 'no job folders' in result.output
     assert 'Traceback' not in result.output
 
 
-def test_deepdream_sweep_then_evaluate(tmp_path):
+def test_deepdream_sweep_then_evaluate(tmp_path, monkeypatch):
+    monkeypatch.delenv('MLFLOW_TRACKING_URI', raising=False)
     work_dir = tmp_path / 'run'
-    result = CliRunner().invoke(invert.main, [
+    result = run_tool(invert.main, [
         osp.join(CONFIG_DIR, 'baselines', 'deepdream_3d.py'),
         '--stimulus', osp.join(STIMULI, 'expand', '0.mp4'), '--target',
         'expand', '--stimulus', osp.join(STIMULI, 'move_left', '0.mp4'),
         '--target', 'move left', '--batch-size', '2', '--work-dir',
-        str(work_dir), *FAST], catch_exceptions=False)
+        str(work_dir), *FAST])
     assert result.exit_code == 0, result.output
     record = json.loads(next(work_dir.glob('*/result.json')).read_text())
     assert set(record['final_losses']) == {'loss_ce', 'loss_tv', 'loss_l2'}
     assert len(record['model_probs']) == 8
     assert sum(record['verifier_probs']) == pytest.approx(1.0, abs=1e-4)
 
-    result = CliRunner().invoke(evaluate.main, [str(work_dir)],
-                                catch_exceptions=False)
+    result = run_tool(evaluate.main, [str(work_dir)])
     assert result.exit_code == 0, result.output
     assert 'metrics not logged' in result.output  # no mlflow.db
     metrics = json.loads((work_dir / 'metrics.json').read_text())
@@ -206,11 +205,12 @@ def write_job(folder, target: int, pred: int, num_classes: int = 4) -> None:
             rng.integers(0, 256, (4, 16, 16, 3), dtype=np.uint8))
 
 
-def test_evaluate_logs_to_the_parent_run(tmp_path):
+def test_evaluate_logs_to_the_parent_run(tmp_path, monkeypatch):
     from mlflow import MlflowClient
 
-    from leaps_mm.visualization.mlflow_hook import (default_tracking_uri,
-                                                    local_artifact_location)
+    from leaps_mm.tracking import (default_tracking_uri,
+                                   local_artifact_location)
+    monkeypatch.delenv('MLFLOW_TRACKING_URI', raising=False)
     for i in range(4):
         write_job(tmp_path / f'{i:05d}_c{i}', target=i, pred=i if i else 1)
     uri = default_tracking_uri(str(tmp_path))
@@ -222,8 +222,7 @@ def test_evaluate_logs_to_the_parent_run(tmp_path):
         'work_dir': str(tmp_path),
         'mlflow.parentRunId': parent.info.run_id})
 
-    result = CliRunner().invoke(evaluate.main, [str(tmp_path), '--splits', '1'],
-                                catch_exceptions=False)
+    result = run_tool(evaluate.main, [str(tmp_path), '--splits', '1'])
     assert result.exit_code == 0, result.output
     assert 'stimulus video(s) not readable' in result.output
     metrics = json.loads((tmp_path / 'metrics.json').read_text())
@@ -235,3 +234,27 @@ def test_evaluate_logs_to_the_parent_run(tmp_path):
     assert logged['eval/num_videos'] == 4
     assert 'metrics.json' in [a.path for a in
                               client.list_artifacts(parent.info.run_id)]
+
+
+def test_evaluate_honours_the_tracking_uri_variable(tmp_path, monkeypatch):
+    """Without --tracking-uri, evaluate.py logs to $MLFLOW_TRACKING_URI, as
+    tools/invert.py does: the sweep's parent run is in that store (here
+    not the work dir's, which has no mlflow.db)."""
+    from mlflow import MlflowClient
+
+    from leaps_mm.tracking import get_or_create_experiment
+    work_dir = tmp_path / 'run'
+    for i in range(2):
+        write_job(work_dir / f'{i:05d}_c{i}', target=i, pred=i)
+    uri = f'sqlite:///{tmp_path}/elsewhere.db'
+    monkeypatch.setenv('MLFLOW_TRACKING_URI', uri)
+    client = MlflowClient(uri)
+    parent = client.create_run(get_or_create_experiment(client, 'leaps'),
+                               tags={'work_dir': str(work_dir)})
+    result = run_tool(evaluate.main, [str(work_dir), '--splits',
+                                      '1'])
+    assert result.exit_code == 0, result.output
+    assert f'to run {parent.info.run_id} at {uri}' in result.output
+    assert client.get_run(parent.info.run_id).data.metrics[
+        'eval/top1_model'] == 100.0
+    assert not (work_dir / 'mlflow.db').exists()

@@ -10,9 +10,8 @@ from dataclasses import replace
 import cv2
 import numpy as np
 import pytest
-from click.testing import CliRunner
 
-from conftest import REPO, STIMULI
+from conftest import REPO, STIMULI, run_tool
 from leaps_mm.utils.fileio import write_json
 from leaps_mm.visualization import (GALLERY_FILES, read_video,
                                     upscale_nearest, write_job_outputs,
@@ -26,7 +25,7 @@ NETS = ('model', 'verifier', 'judge')
 
 
 def gallery_tool():
-    """tools/gallery.py's click command."""
+    """tools/gallery.py's main(argv)."""
     if osp.join(REPO, 'tools') not in sys.path:  # its _omp helper
         sys.path.insert(0, osp.join(REPO, 'tools'))
     spec = importlib.util.spec_from_file_location(
@@ -221,7 +220,7 @@ def test_gallery_tool_writes_and_logs_to_the_parent_run(tmp_path):
     run = client.create_run(experiment).info.run_id
     write_json(tmp_path / 'mlflow_parent.json',
                dict(tracking_uri=uri, experiment_id=experiment, run_id=run))
-    result = CliRunner().invoke(main, [str(tmp_path), '--columns', '3'])
+    result = run_tool(main, [str(tmp_path), '--columns', '3'])
     assert result.exit_code == 0, result.output
     assert f'logged gallery/gallery.png, gallery/gallery.gif, ' \
            f'gallery/gallery.mp4 to run {run}' in result.output
@@ -239,7 +238,7 @@ def test_gallery_tool_writes_and_logs_to_the_parent_run(tmp_path):
 
 def test_gallery_tool_without_jobs_is_a_clear_error(tmp_path):
     main = gallery_tool()
-    result = CliRunner().invoke(main, [str(tmp_path)])
+    result = run_tool(main, [str(tmp_path)])
     assert result.exit_code == 1
     assert 'no finished jobs' in result.output
     assert 'Traceback' not in result.output

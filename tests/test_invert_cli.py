@@ -7,13 +7,11 @@ import sys
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 
-from conftest import DEMO_CONFIG, REPO, STIMULI
+from conftest import DEMO_CONFIG, REPO, STIMULI, run_tool
 
 sys.path.insert(0, osp.join(REPO, 'tools'))
-from _cli import split_cfg_options  # noqa: E402
-from invert import main  # noqa: E402
+from invert import main, parse_args  # noqa: E402
 
 # several KEY=VALUE after one --cfg-options, as in mmengine's tools
 FAST = ['--iters', '3', '--cfg-options', 'leaps.inverter.input_size=(4,32,32)',
@@ -25,7 +23,7 @@ RESULT_KEYS = {'target_index', 'target_name', 'stimulus', 'model_pred',
 
 
 def invert(*args: str):
-    return CliRunner().invoke(main, [DEMO_CONFIG, *args], catch_exceptions=False)
+    return run_tool(main, [DEMO_CONFIG, *args])
 
 
 def test_sweep_writes_complete_job_folders(tmp_path, two_job_list):
@@ -72,17 +70,30 @@ def test_fp16_sweep_scales_the_loss_and_logs_the_scale(tmp_path):
 
 @pytest.mark.parametrize('args, expected', [
     (['c.py', '--cfg-options', 'a=1', 'b=(4, 32)', '--iters', '3'],
-     ['c.py', '--cfg-options', 'a=1', '--cfg-options', 'b=(4, 32)',
-      '--iters', '3']),
-    (['--cfg-options=a=1', 'b=2', 'c.py'],
-     ['--cfg-options=a=1', '--cfg-options', 'b=2', 'c.py']),
-    # a value's own '=' is not a new option; '--' ends the options
-    (['--cfg-options', 'a=x=y', '--', 'k=v'],
-     ['--cfg-options', 'a=x=y', '--', 'k=v']),
-    (['--seed', '3', 'c.py'], ['--seed', '3', 'c.py']),
+     dict(a=1, b=(4, 32))),
+    # repeated flags merge; a value's own '=' is not a new option
+    (['c.py', '--cfg-options', 'a=1', 'b=x=y', '--seed', '3',
+      '--cfg-options', 'c=[a,b]', 'a=2'], dict(a=2, b='x=y', c=['a', 'b'])),
+    (['c.py', '--seed', '3'], None),
 ])
 def test_cfg_options_take_several_values_after_one_flag(args, expected):
-    assert split_cfg_options(args) == expected
+    assert parse_args(args).cfg_options == expected
+
+
+def test_two_cfg_options_after_one_flag_reach_the_config():
+    from leaps_mm.apis.cli_config import load_config
+    args = parse_args([DEMO_CONFIG, '--cfg-options', 'leaps.seed=5',
+                       'leaps.loop.iters=7', '--no-mlflow'])
+    cfg = load_config(args.config, args.cfg_options, require_leaps=True)
+    assert (cfg.leaps.seed, cfg.leaps.loop.iters) == (5, 7)
+    assert args.config == DEMO_CONFIG and args.no_mlflow
+
+
+def test_a_cfg_option_without_equals_is_a_usage_error():
+    result = run_tool(main, [DEMO_CONFIG, '--cfg-options', 'a=1', 'c.py'])
+    assert result.exit_code == 2
+    assert "argument --cfg-options: 'c.py' is not KEY=VALUE" in result.output
+    assert 'positional arguments before it' in result.output
 
 
 def test_same_seed_same_video_and_seed_changes_it(tmp_path):
@@ -103,7 +114,7 @@ def test_same_seed_same_video_and_seed_changes_it(tmp_path):
     (['--target', '12'], 'out of range'),
 ])
 def test_bad_target_is_a_clear_error(tmp_path, args, message):
-    result = CliRunner().invoke(main, [
+    result = run_tool(main, [
         DEMO_CONFIG, '--stimulus', osp.join(STIMULI, 'expand', '0.mp4'),
         *args, '--work-dir', str(tmp_path), *FAST])
     assert result.exit_code != 0
@@ -113,13 +124,13 @@ def test_bad_target_is_a_clear_error(tmp_path, args, message):
 
 def test_missing_inputs_are_clear_errors(tmp_path):
     missing = str(tmp_path / 'nope.mp4')
-    result = CliRunner().invoke(main, [DEMO_CONFIG, '--stimulus', missing,
-                                       '--target', '0', *FAST])
+    result = run_tool(main, [DEMO_CONFIG, '--stimulus', missing,
+                             '--target', '0', *FAST])
     assert result.exit_code != 0 and 'nope.mp4' in result.output
-    result = CliRunner().invoke(main, [str(tmp_path / 'missing.py')])
+    result = run_tool(main, [str(tmp_path / 'missing.py')])
     assert result.exit_code != 0 and 'missing.py' in result.output
-    result = CliRunner().invoke(main, [DEMO_CONFIG, '--cfg-options',
-                                       'lepas.loop.iters=2'])
+    result = run_tool(main, [DEMO_CONFIG, '--cfg-options',
+                             'lepas.loop.iters=2'])
     assert result.exit_code != 0 and "no key 'lepas'" in result.output
 
 
@@ -173,9 +184,9 @@ def test_a_diverging_job_is_reported_and_the_sweep_goes_on(tmp_path,
         "leaps = dict(inverter=dict(losses=[\n"
         "    dict(type='ClassificationLoss'),\n"
         "    dict(type='InputNormLoss', weight=float('inf'))]))\n")
-    result = CliRunner().invoke(main, [
+    result = run_tool(main, [
         str(config), '--ann-file', two_job_list, '--batch-size', '1',
-        '--work-dir', str(tmp_path / 'run'), *FAST], catch_exceptions=False)
+        '--work-dir', str(tmp_path / 'run'), *FAST])
     assert result.exit_code == 0, result.output
     for job in ('00000_move_left', '00001_move_right'):
         folder = tmp_path / 'run' / job
@@ -190,7 +201,7 @@ def test_a_locked_work_dir_is_refused(tmp_path):
     work_dir.mkdir()
     with open(work_dir / '.lock', 'w') as handle:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        result = CliRunner().invoke(main, [
+        result = run_tool(main, [
             DEMO_CONFIG, '--stimulus', osp.join(STIMULI, 'expand', '0.mp4'),
             '--target', 'expand', '--work-dir', str(work_dir), *FAST])
     assert result.exit_code != 0
@@ -200,7 +211,7 @@ def test_a_locked_work_dir_is_refused(tmp_path):
 def test_a_stimulus_that_is_not_a_video_is_a_clear_error(tmp_path):
     fake = tmp_path / 'clip.mp4'
     fake.write_text('not a video\n' * 40)
-    result = CliRunner().invoke(main, [
+    result = run_tool(main, [
         DEMO_CONFIG, '--stimulus', str(fake), '--target', 'expand',
         '--work-dir', str(tmp_path / 'run'), *FAST])
     assert result.exit_code == 1, result.output
@@ -209,7 +220,7 @@ def test_a_stimulus_that_is_not_a_video_is_a_clear_error(tmp_path):
 
 
 def test_unknown_registry_type_names_the_registry_and_close_names(tmp_path):
-    result = CliRunner().invoke(main, [
+    result = run_tool(main, [
         DEMO_CONFIG, '--stimulus', osp.join(STIMULI, 'expand', '0.mp4'),
         '--target', 'expand', '--work-dir', str(tmp_path), *FAST,
         '--cfg-options', 'model.backbone.type=X3DD'])
@@ -224,7 +235,7 @@ def test_label_file_with_another_class_count_is_refused(tmp_path):
     classes = tmp_path / 'three.txt'
     classes.write_text('a\nb\nc\n')
     demo_r3d = osp.join(REPO, 'registry_configs', 'demo', 'leaps_r3d.py')
-    result = CliRunner().invoke(main, [
+    result = run_tool(main, [
         demo_r3d, '--classes', str(classes), '--stimulus',
         osp.join(STIMULI, 'expand', '0.mp4'), '--target', '0',
         '--work-dir', str(tmp_path / 'run'), '--no-mlflow'])
@@ -248,10 +259,10 @@ def test_trust_checkpoint_flag_warns_and_loads_with_pickle(tmp_path):
     args = [DEMO_CONFIG, '--checkpoint', str(evil), '--stimulus',
             osp.join(STIMULI, 'expand', '0.mp4'), '--target', 'expand',
             '--work-dir', str(tmp_path / 'run'), *FAST]
-    refused = CliRunner().invoke(main, args)
+    refused = run_tool(main, args)
     assert refused.exit_code == 1 and '--trust-checkpoint' in refused.output
     assert not (tmp_path / 'ran_pickled_code').exists()
-    trusted = CliRunner().invoke(main, args + ['--trust-checkpoint'])
+    trusted = run_tool(main, args + ['--trust-checkpoint'])
     assert trusted.exit_code == 1  # loaded, then: the keys do not fit
     assert 'without the safety check' in trusted.output
     assert (tmp_path / 'ran_pickled_code').is_dir()

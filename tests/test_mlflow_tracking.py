@@ -11,9 +11,9 @@ from types import SimpleNamespace
 
 import cv2
 import pytest
-from click.testing import CliRunner
 
 import servers
+from conftest import run_tool
 from leaps_mm.visualization import read_video
 from servers import free_port
 
@@ -28,7 +28,7 @@ GALLERY_SCREENSHOT = osp.join(REPO, 'docs', 'mlflow_gallery.png')
 
 
 def _invert_main():
-    if osp.join(REPO, 'tools') not in sys.path:  # its _omp, _cli helpers
+    if osp.join(REPO, 'tools') not in sys.path:  # its _omp, _argtypes helpers
         sys.path.insert(0, osp.join(REPO, 'tools'))
     spec = importlib.util.spec_from_file_location(
         'invert_cli', osp.join(REPO, 'tools', 'invert.py'))
@@ -39,14 +39,14 @@ def _invert_main():
 
 def invert(tmp_path, *extra: str):
     """Run tools/invert.py in-process on 2 stimuli, 4 steps, a loss read-out
-    every 2 (every step's losses logged); return (click result, seconds)."""
+    every 2 (every step's losses logged); return (run_tool's result, seconds)."""
     ann = tmp_path / 'ann.txt'
     lines = open(osp.join(REPO, 'data/stimuli/stimuli.txt')).read().split(
         '\n')[:2]
     ann.write_text(''.join(osp.join(REPO, 'data/stimuli', line) + '\n'
                            for line in lines))
     start = time.perf_counter()
-    result = CliRunner().invoke(_invert_main(), [
+    result = run_tool(_invert_main(), [
         CONFIG, '--iters', '4', '--cfg-options', 'leaps.loop.log_interval=2',
         '--ann-file', str(ann), '--work-dir', str(tmp_path / 'work'), *extra])
     return result, time.perf_counter() - start
@@ -157,7 +157,7 @@ def test_no_mlflow(tmp_path):
 def test_failure_mid_sweep_only_warns(tmp_path):
     """A store error after the start warns, turns tracking off and keeps
     the local files (including stimulus.gif)."""
-    from leaps_mm.visualization.mlflow_hook import MLflowTrackingHook
+    from leaps_mm.engine.hooks import MLflowTrackingHook
 
     class DeadClient:
         calls = 0
@@ -166,11 +166,10 @@ def test_failure_mid_sweep_only_warns(tmp_path):
             DeadClient.calls += 1
             raise ConnectionError('server went away')
 
-    hook = MLflowTrackingHook(tracking_uri='http://127.0.0.1:1')
+    hook = MLflowTrackingHook(tracking_uri='http://127.0.0.1:1', fps=8)
     hook.client, hook.parent_run_id = DeadClient(), 'parent'
     stimulus = osp.join(REPO, 'data/stimuli/move_left/0.mp4')
-    runner = SimpleNamespace(work_dir=str(tmp_path),
-                             test_loop=SimpleNamespace(fps=8))
+    runner = SimpleNamespace(work_dir=str(tmp_path))
     records = [dict(job_id=f'0000{i}_move_left', stimulus=stimulus)
                for i in range(2)]
     hook.after_test_iter(runner, 0, outputs=records)
@@ -193,7 +192,7 @@ def test_every_step_of_a_long_job_is_logged(tmp_path, mlflow_server):
     server, whose API takes at most 1000 entities a call."""
     from mlflow import MlflowClient
 
-    from leaps_mm.visualization.mlflow_hook import MLflowTrackingHook
+    from leaps_mm.engine.hooks import MLflowTrackingHook
     client = MlflowClient(mlflow_server)
     hook = MLflowTrackingHook()
     hook.client = client
@@ -250,7 +249,7 @@ def test_server_and_ui(tmp_path, mlflow_server):
     sync_playwright = _browser_or_skip()
     from mlflow import MlflowClient
 
-    from leaps_mm.visualization.mlflow_hook import ui_url
+    from leaps_mm.tracking import ui_url
     result, _ = invert(tmp_path, '--tracking-uri', mlflow_server,
                        '--experiment', 'leaps_ui')
     assert result.exit_code == 0, result.output
@@ -328,3 +327,26 @@ def test_server_and_ui(tmp_path, mlflow_server):
     if os.environ.get('LEAPS_UPDATE_DOCS'):  # refresh the README's pictures
         shutil.copyfile(shots['child'], SCREENSHOT)
         shutil.copyfile(shots['gallery'], GALLERY_SCREENSHOT)
+
+
+def test_the_hook_gets_the_sweep_from_the_runner_config(monkeypatch):
+    """build_runner_config hands the hook what it logs (identity, seed, fps,
+    resume) and the loop the same identity; the runner config holds no
+    other copy of it."""
+    from mmengine.config import Config
+
+    from leaps_mm.apis import build_runner_config
+    cfg = Config.fromfile(CONFIG)
+    cfg.leaps.loop.resume = True  # what tools/invert.py --resume sets
+    cfg.leaps.loop.fps = 12
+    runner_cfg = build_runner_config(cfg)
+    hook, = [h for h in runner_cfg.custom_hooks
+             if h['type'] == 'MLflowTrackingHook']
+    assert hook['identity'] == runner_cfg.test_cfg.identity
+    assert hook['identity']['config'] == osp.abspath(CONFIG)
+    assert (hook['seed'], hook['fps'], hook['resume']) == (
+        cfg.leaps.seed, 12, True)
+    assert 'leaps_identity' not in runner_cfg
+    cfg.leaps.tracking.enabled = False
+    assert not [h for h in build_runner_config(cfg).custom_hooks
+                if h['type'] == 'MLflowTrackingHook']

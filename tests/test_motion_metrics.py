@@ -8,11 +8,10 @@ import sys
 import numpy as np
 import pytest
 import torch
-from click.testing import CliRunner
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 
-from conftest import REPO, STIMULI
+from conftest import REPO, STIMULI, run_tool
 from leaps_mm.datasets.motion import render_motion_sample
 from leaps_mm.datasets.stimulus_dataset import read_class_names
 from leaps_mm.evaluation import InversionMetric
@@ -213,14 +212,14 @@ def test_evaluate_rescores_with_judges_mapped_by_class_name(tmp_path,
     write_jobs(tmp_path, motion_clips())
     base = [str(tmp_path), '--no-mlflow', '--splits', '1',
             '--classes', osp.join(STIMULI, 'classes.txt')]
-    result = CliRunner().invoke(evaluate.main, base + [
+    result = run_tool(evaluate.main, base + [
         '--judge', R3D_CONFIG, '--judge-checkpoint', R3D,
         '--judge', R3D_CONFIG, '--judge-checkpoint', checkpoint,
         '--judge', R3D_CONFIG, '--judge-checkpoint', checkpoint,
         '--judge-classes', '-', '--judge-classes', labels,
         '--judge-classes', '-',
         '--judge-name', 'plain', '--judge-name', 'permuted',
-        '--judge-name', 'unmapped'], catch_exceptions=False)
+        '--judge-name', 'unmapped'])
     assert result.exit_code == 0, result.output
     metrics = json.loads((tmp_path / 'metrics.json').read_text())
     for key in ('', '_reversed', '_static', '_shuffled'):
@@ -238,12 +237,12 @@ def test_evaluate_rescores_with_judges_mapped_by_class_name(tmp_path,
     assert 'partner_rate_judge_plain' not in metrics
 
     # pairing errors are usage errors, not tracebacks
-    result = CliRunner().invoke(evaluate.main, base + [
+    result = run_tool(evaluate.main, base + [
         '--judge', R3D_CONFIG])
     assert result.exit_code == 2 and '--judge-checkpoint' in result.output
     wrong = tmp_path / 'wrong_classes.txt'
     wrong.write_text('\n'.join(CLASSES[:7] + ['spin']))
-    result = CliRunner().invoke(evaluate.main, base + [
+    result = run_tool(evaluate.main, base + [
         '--judge', R3D_CONFIG, '--judge-checkpoint', R3D,
         '--judge-classes', str(wrong)])
     assert result.exit_code == 1, result.output
@@ -253,14 +252,13 @@ def test_evaluate_rescores_with_judges_mapped_by_class_name(tmp_path,
 
 def test_evaluate_reference_row_on_a_real_sweep(tmp_path):
     work_dir = tmp_path / 'run'
-    result = CliRunner().invoke(invert.main, [
+    result = run_tool(invert.main, [
         osp.join(DEMO, 'leaps_r3d.py'),
         '--stimulus', osp.join(STIMULI, 'move_left', '0.mp4'),
         '--target', 'move left',
         '--stimulus', osp.join(STIMULI, 'rotate_clockwise', '0.mp4'),
         '--target', 'rotate clockwise', '--batch-size', '2',
-        '--iters', '2', '--work-dir', str(work_dir), '--no-mlflow'],
-        catch_exceptions=False)
+        '--iters', '2', '--work-dir', str(work_dir), '--no-mlflow'])
     assert result.exit_code == 0, result.output
     record = json.loads(next(work_dir.glob('*/result.json')).read_text())
     assert scorer_keys(record) == ['model', 'verifier', 'judge', 'judge_mvit']
@@ -268,10 +266,10 @@ def test_evaluate_reference_row_on_a_real_sweep(tmp_path):
         for probe in ('reversed', 'static', 'shuffled'):
             assert 0 <= record[f'{net}_{probe}_prob_target'] <= 1
 
-    result = CliRunner().invoke(evaluate.main, [
+    result = run_tool(evaluate.main, [
         str(work_dir), '--no-mlflow', '--splits', '1', '--reference',
         '--judge', osp.join(DEMO, 'train_r3d_noise.py'),
-        '--judge-checkpoint', R3D], catch_exceptions=False)
+        '--judge-checkpoint', R3D])
     assert result.exit_code == 0, result.output
     metrics = json.loads((work_dir / 'metrics.json').read_text())
     for net in ('model', 'verifier', 'judge', 'judge_mvit',

@@ -5,9 +5,8 @@ import os.path as osp
 import sys
 
 import pytest
-from click.testing import CliRunner
 
-from conftest import REPO
+from conftest import REPO, run_tool
 from leaps_mm.evaluation.tables import (GridError, format_cell, load_grid,
                                         option_args, render_markdown)
 
@@ -107,20 +106,20 @@ def test_bad_grids_name_what_is_wrong(tmp_path, text, message):
 
 
 def test_cli_reports_grid_errors_without_traceback(tmp_path):
-    result = CliRunner().invoke(tables.main, [str(tmp_path / 'missing.py')])
+    result = run_tool(tables.main, [str(tmp_path / 'missing.py')])
     assert result.exit_code == 1
     assert f"Grid file '{tmp_path / 'missing.py'}' does not exist." in \
         result.output
     grid = write_grid(tmp_path, f"rows = [dict(name='a', config={FULL!r})]")
-    result = CliRunner().invoke(tables.main, [grid, '--rows', 'b',
-                                              '--out', str(tmp_path / 'o')])
+    result = run_tool(tables.main, [grid, '--rows', 'b',
+                                    '--out', str(tmp_path / 'o')])
     assert result.exit_code == 2
     assert "--rows ['b']: no such row" in result.output
     assert "rows are ['a']" in result.output
     grid = write_grid(tmp_path, f"rows = [dict(name='a', config={FULL!r}, "
                       "cfg_options={'lepas.seed': 1})]", 'typo.py')
-    result = CliRunner().invoke(tables.main, [grid, '--out',
-                                              str(tmp_path / 'o')])
+    result = run_tool(tables.main, [grid, '--out',
+                                    str(tmp_path / 'o')])
     assert result.exit_code == 1
     assert "Row 'a': --cfg-options lepas.seed: the config has no key " \
         "'lepas'" in result.output
@@ -130,8 +129,8 @@ def test_cli_reports_grid_errors_without_traceback(tmp_path):
     grid = write_grid(tmp_path, f"rows = [dict(name='a', config={FULL!r}, "
                       "cfg_options={'leaps.inverter.parameterization.type': "
                       "'PixelVideo'})]", 'pixel.py')
-    result = CliRunner().invoke(tables.main, [grid, '--out',
-                                              str(tmp_path / 'o')])
+    result = run_tool(tables.main, [grid, '--out',
+                                    str(tmp_path / 'o')])
     assert result.exit_code == 1
     assert "Row 'a': leaps.inverter.parameterization" in result.output
     assert "'time_weight'" in result.output
@@ -240,7 +239,7 @@ def test_grid_runs_evaluates_resumes_and_logs_to_mlflow(
     out = tmp_path / 'out'
     args = [tiny_grid(tmp_path, two_job_list), '--iters', '2', '--out',
             str(out)]
-    result = CliRunner().invoke(tables.main, args, catch_exceptions=False)
+    result = run_tool(tables.main, args)
     assert result.exit_code == 1, result.output  # the broken row
     assert "1 row(s) failed: ['Broken']" in result.output
     assert "Row 'Broken' FAILED: tools/invert.py exited with 1" in \
@@ -293,7 +292,7 @@ def test_grid_runs_evaluates_resumes_and_logs_to_mlflow(
     done = out / 'leaps_full' / 'metrics.json'
     job = next((out / 'leaps_full').glob('*/result.json'))
     stamps = (done.stat().st_mtime_ns, job.stat().st_mtime_ns)
-    result = CliRunner().invoke(tables.main, args, catch_exceptions=False)
+    result = run_tool(tables.main, args)
     assert '3 rows, 1 to run' in result.output
     assert '[1/1] Broken' in result.output
     assert (done.stat().st_mtime_ns, job.stat().st_mtime_ns) == stamps

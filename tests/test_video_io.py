@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import REPO, STIMULI
+from conftest import REPO, STIMULI, run_tool
 from leaps_mm.visualization import video_io
 from leaps_mm.visualization.video_io import (VideoReadError, read_video,
                                              write_gif, write_mp4,
@@ -183,6 +183,10 @@ def test_written_files_honour_umask(tmp_path: Path) -> None:
 
 def load_showcase():
     import importlib.util
+    import sys
+    tools = str(Path(REPO) / 'tools')
+    if tools not in sys.path:  # its _argtypes helper
+        sys.path.insert(0, tools)
     spec = importlib.util.spec_from_file_location(
         'showcase', Path(REPO) / 'tools' / 'showcase.py')
     module = importlib.util.module_from_spec(spec)
@@ -208,8 +212,6 @@ def test_tile_videos_places_each_video_in_its_cell():
 def test_showcase_puts_stimuli_above_synthesized_videos(tmp_path):
     import json
 
-    from click.testing import CliRunner
-
     from leaps_mm.visualization.video_io import read_video
     showcase = load_showcase()
     stimuli = sorted(Path(STIMULI).glob('*/0.mp4'))[:2]
@@ -221,8 +223,8 @@ def test_showcase_puts_stimuli_above_synthesized_videos(tmp_path):
         (job / 'result.json').write_text(json.dumps(
             dict(target_index=index, stimulus=str(stimulus))))
     out = tmp_path / 'show.gif'
-    result = CliRunner().invoke(showcase.main, [str(tmp_path), '--out',
-                                                str(out), '--scale', '1'])
+    result = run_tool(showcase.main, [str(tmp_path), '--out',
+                                      str(out), '--scale', '1'])
     assert result.exit_code == 0, result.output
     frames = read_video(out)
     assert frames.shape[1:] == (2 * 64 + 2, 2 * 64 + 2, 3)
@@ -232,10 +234,8 @@ def test_showcase_puts_stimuli_above_synthesized_videos(tmp_path):
 
 
 def test_showcase_says_when_there_is_nothing_to_show(tmp_path):
-    from click.testing import CliRunner
-
     showcase = load_showcase()
-    result = CliRunner().invoke(showcase.main, [str(tmp_path), '--out',
-                                                str(tmp_path / 'x.gif')])
+    result = run_tool(showcase.main, [str(tmp_path), '--out',
+                                      str(tmp_path / 'x.gif')])
     assert result.exit_code != 0
     assert 'no finished jobs' in result.output

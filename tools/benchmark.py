@@ -14,10 +14,10 @@ The options for big models (``--channels-last``, ``--checkpoint-target``,
 ``overhead_ratio`` compares like with like; compare runs with and without an
 option for its effect.
 """
+import argparse
 import ctypes
 import gc
 import json
-import os
 import os.path as osp
 import platform
 import resource
@@ -27,11 +27,10 @@ import sys
 import time
 from typing import Callable, Dict, List
 
-import click
-
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 import _omp  # noqa: E402,F401  (OpenMP wait policy, before torch)
-from _cli import CfgOptionsCommand  # noqa: E402
+from _argtypes import key_value  # noqa: E402
+from mmengine.config import DictAction  # noqa: E402
 
 
 def build_inverter(config: str, input_size: tuple, cfg_options: dict):
@@ -170,67 +169,40 @@ def measure_once(config: str, input_size: tuple, mode: str, batch: int,
 
 
 def run_isolated(args: List[str]) -> dict:
+    from leaps_mm.apis.cli_config import ConfigError
     done = subprocess.run([sys.executable, __file__, *args],
                           capture_output=True, text=True)
     if done.returncode != 0:
-        raise click.ClickException(done.stderr[-2000:])
+        raise ConfigError(done.stderr[-2000:])
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-@click.command(cls=CfgOptionsCommand)
-@click.argument('config')
-@click.option('--input-size', default='8,112,112', show_default=True,
-              help='T,H,W of x* (fixed model inputs are scaled to it).')
-@click.option('--out', default=None, help='JSON file (a .md summary beside).')
-@click.option('--iters', default=20, show_default=True, type=int)
-@click.option('--batch-sizes', default='1,2,4,8', show_default=True)
-@click.option('--device', default='cpu', show_default=True)
-@click.option('--cfg-options', multiple=True, metavar='KEY=VALUE',
-              help='Override config keys (several after one flag, or '
-              'repeat it).')
-@click.option('--channels-last', is_flag=True,
-              help='leaps.inverter.channels_last=True (channels-last-3d).')
-@click.option('--checkpoint-target', is_flag=True,
-              help='leaps.inverter.checkpoint_target=True (activation '
-              'checkpointing of the target\'s blocks).')
-@click.option('--autocast', type=click.Choice(['bf16', 'fp16']),
-              default=None, help='leaps.inverter.autocast.')
-@click.option('--compile', 'compile_', is_flag=True,
-              help='leaps.inverter.compile=True (torch.compile of the '
-              'networks\' backbones and heads).')
-@click.option('--tracking-uri', default=None,
-              help='MLflow store to log to (default: $MLFLOW_TRACKING_URI; '
-              'neither: no logging).')
-@click.option('--measure', type=click.Choice(['time', 'floor', 'leaps']),
-              hidden=True)
-@click.option('--batch', type=int, default=1, hidden=True)
-def main(config, input_size, out, iters, batch_sizes, device, cfg_options,
-         channels_last, checkpoint_target, autocast, compile_, tracking_uri,
-         measure, batch) -> None:
+def run(config, input_size, out, iters, batch_sizes, device, cfg_options,
+        channels_last, checkpoint_target, autocast, compile_, tracking_uri,
+        measure, batch) -> None:
     """Benchmark a LEAPS iteration against the forward+backward floor."""
-    from leaps_mm.apis.cli_config import parse_cfg_options
+    from leaps_mm.evaluation.tables import option_args
     size = tuple(int(v) for v in input_size.split(','))
     options = dict(channels_last=channels_last,
                    checkpoint_target=checkpoint_target, autocast=autocast,
                    compile=compile_)
-    cfg_options = list(cfg_options)
+    cfg_options = dict(cfg_options or {})
     if channels_last:
-        cfg_options.append('leaps.inverter.channels_last=True')
+        cfg_options['leaps.inverter.channels_last'] = True
     if checkpoint_target:
-        cfg_options.append('leaps.inverter.checkpoint_target=True')
+        cfg_options['leaps.inverter.checkpoint_target'] = True
     if autocast:
-        cfg_options.append(f'leaps.inverter.autocast={autocast}')
+        cfg_options['leaps.inverter.autocast'] = autocast
     if compile_:
-        cfg_options.append('leaps.inverter.compile=True')
+        cfg_options['leaps.inverter.compile'] = True
     if measure:  # a child process: one measurement, JSON on stdout
-        click.echo(json.dumps(measure_once(
-            config, size, measure, batch, iters, device,
-            parse_cfg_options(cfg_options))))
+        print(json.dumps(measure_once(
+            config, size, measure, batch, iters, device, cfg_options)))
         return
     import torch
     common = [config, '--input-size', input_size, '--iters', str(iters),
               '--device', device,
-              *[a for o in cfg_options for a in ('--cfg-options', o)]]
+              *option_args(cfg_options)]
     started = time.perf_counter()
     rows = []
     for b in [int(v) for v in batch_sizes.split(',')]:
@@ -240,9 +212,9 @@ def main(config, input_size, out, iters, batch_sizes, device, cfg_options,
                 [*common, '--measure', mode, '--batch', str(b)]))
             row['videos_iters_per_s'] = b / row['median_s']
             rows.append(row)
-            click.echo(f'batch {b} {mode:5s}: {row["median_s"]:.3f} s/it '
-                       f'(IQR {row["iqr_s"]:.3f}), peak {row["peak_mib"]:.0f} '
-                       'MiB')
+            print(f'batch {b} {mode:5s}: {row["median_s"]:.3f} s/it '
+                  f'(IQR {row["iqr_s"]:.3f}), peak {row["peak_mib"]:.0f} '
+                  'MiB', flush=True)
     one = {r['mode']: r for r in rows if r['batch'] == 1}
     result = dict(
         config=config, input_size=list(size), device=device,
@@ -260,8 +232,8 @@ def main(config, input_size, out, iters, batch_sizes, device, cfg_options,
     result['batch_gain'] = {
         b: v / result['throughput']['1']
         for b, v in result['throughput'].items()}
-    click.echo(f'overhead_ratio {result["overhead_ratio"]:.3f}, '
-               f'memory_ratio {result["memory_ratio"]:.3f}')
+    print(f'overhead_ratio {result["overhead_ratio"]:.3f}, '
+          f'memory_ratio {result["memory_ratio"]:.3f}')
     if out:
         from leaps_mm.utils.fileio import atomic_path, write_json
         write_json(out, result)
@@ -288,37 +260,112 @@ def main(config, input_size, out, iters, batch_sizes, device, cfg_options,
         with atomic_path(osp.splitext(out)[0] + '.md') as tmp, \
                 open(tmp, 'w') as file:
             file.write('\n'.join(lines) + '\n')
-        click.echo(f'Wrote {out}')
+        print(f'Wrote {out}')
     log_to_mlflow(result, out, tracking_uri)
 
 
 def log_to_mlflow(result: dict, out, tracking_uri) -> None:
     """One MLflow run (experiment ``leaps-benchmark``) with the ratios, the
     throughputs and the options; the JSON/markdown as artifacts."""
-    tracking_uri = tracking_uri or os.environ.get('MLFLOW_TRACKING_URI')
+    from leaps_mm.tracking import (get_or_create_experiment, log_params,
+                                   resolve_tracking_uri)
+    # no work dir of its own: without --tracking-uri or the variable, none
+    tracking_uri = resolve_tracking_uri(tracking_uri, None)
     if not tracking_uri:
         return
-    import mlflow
-    mlflow.set_tracking_uri(tracking_uri)
-    mlflow.set_experiment('leaps-benchmark')
-    with mlflow.start_run(run_name=osp.basename(result['config'])):
-        mlflow.log_params(dict(
-            config=result['config'], device=result['device'],
-            input_size='x'.join(map(str, result['input_size'])),
-            torch=result['torch'], threads=result['threads'],
-            iters=result['iters'], **result['options']))
-        mlflow.log_metrics(dict(
-            overhead_ratio=result['overhead_ratio'],
-            memory_ratio=result['memory_ratio'],
-            **{f'videos_iters_per_s_b{b}': v
-               for b, v in result['throughput'].items()},
-            **{f'{r["mode"]}_s_b{r["batch"]}': r['median_s']
-               for r in result['rows']}))
-        if out:
-            mlflow.log_artifact(out)
-            mlflow.log_artifact(osp.splitext(out)[0] + '.md')
-    click.echo(f'Logged to MLflow at {tracking_uri}')
+    from mlflow import MlflowClient
+    from mlflow.entities import Metric
+    client = MlflowClient(tracking_uri)
+    run_id = client.create_run(
+        get_or_create_experiment(client, 'leaps-benchmark'),
+        run_name=osp.basename(result['config'])).info.run_id
+    log_params(client, run_id, dict(
+        config=result['config'], device=result['device'],
+        input_size='x'.join(map(str, result['input_size'])),
+        torch=result['torch'], threads=result['threads'],
+        iters=result['iters'], **result['options']))
+    metrics = dict(
+        overhead_ratio=result['overhead_ratio'],
+        memory_ratio=result['memory_ratio'],
+        **{f'videos_iters_per_s_b{b}': v
+           for b, v in result['throughput'].items()},
+        **{f'{r["mode"]}_s_b{r["batch"]}': r['median_s']
+           for r in result['rows']})
+    now = int(time.time() * 1000)
+    client.log_batch(run_id, metrics=[Metric(k, float(v), now, 0)
+                                      for k, v in metrics.items()])
+    if out:
+        client.log_artifact(run_id, out)
+        client.log_artifact(run_id, osp.splitext(out)[0] + '.md')
+    client.set_terminated(run_id)
+    print(f'Logged to MLflow at {tracking_uri}')
+
+
+EXAMPLES = """examples:
+  python tools/benchmark.py registry_configs/x3d_s.py --input-size 8,112,112 \\
+      --out x3d_s.json
+  python tools/benchmark.py registry_configs/x3d_s.py --device cuda \\
+      --batch-sizes 1,4 --autocast bf16 --channels-last \\
+      --cfg-options leaps.inverter.losses.1.weight=0.5 leaps.seed=1
+"""
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description='Benchmark a LEAPS iteration against the '
+        'forward+backward floor.', epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('config', metavar='CONFIG',
+                        help='Inversion config file.')
+    parser.add_argument(
+        '--input-size', default='8,112,112', help='T,H,W of x* (fixed model '
+        'inputs are scaled to it; default: %(default)s).')
+    parser.add_argument('--out', default=None,
+                        help='JSON file (a .md summary beside).')
+    parser.add_argument('--iters', default=20, type=int,
+                        help='Timed iterations (default: %(default)s).')
+    parser.add_argument('--batch-sizes', default='1,2,4,8',
+                        help='Default: %(default)s.')
+    parser.add_argument('--device', default='cpu',
+                        help='Default: %(default)s.')
+    parser.add_argument(
+        '--cfg-options', nargs='+', type=key_value, action=DictAction,
+        metavar='KEY=VALUE', help='Override config keys (several after one '
+        'flag, or repeat it).')
+    parser.add_argument(
+        '--channels-last', action='store_true',
+        help='leaps.inverter.channels_last=True (channels-last-3d).')
+    parser.add_argument(
+        '--checkpoint-target', action='store_true',
+        help='leaps.inverter.checkpoint_target=True (activation '
+        'checkpointing of the target\'s blocks).')
+    parser.add_argument('--autocast', choices=['bf16', 'fp16'], default=None,
+                        help='leaps.inverter.autocast.')
+    parser.add_argument(
+        '--compile', dest='compile_', action='store_true',
+        help='leaps.inverter.compile=True (torch.compile of the networks\' '
+        'backbones and heads).')
+    parser.add_argument(
+        '--tracking-uri', default=None, help='MLflow store to log to '
+        '(default: $MLFLOW_TRACKING_URI; neither: no logging).')
+    # a child process's one measurement (run_isolated)
+    parser.add_argument('--measure', choices=['time', 'floor', 'leaps'],
+                        help=argparse.SUPPRESS)
+    parser.add_argument('--batch', type=int, default=1,
+                        help=argparse.SUPPRESS)
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    from leaps_mm.apis.cli_config import ConfigError
+    try:
+        run(**vars(args))
+    except ConfigError as error:
+        print(f'Error: {error}', file=sys.stderr)
+        return error.exit_code
+    return 0
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(main())

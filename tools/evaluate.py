@@ -37,6 +37,7 @@ dumped into WORK_DIR (``--config`` to give another).
 Non-finite values (PSNR of a completely static set, a metric with no data)
 are written to metrics.json as ``null`` and not logged to MLflow.
 """
+import argparse
 import glob
 import math
 import os.path as osp
@@ -44,10 +45,10 @@ import sys
 import time
 from typing import Dict, List, Optional, Sequence, Tuple
 
-import click
-
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 import _omp  # noqa: E402,F401  (OpenMP wait policy, before torch)
+from _argtypes import (existing_dir, existing_file,  # noqa: E402
+                       int_range)
 
 NETS = ('model', 'verifier', 'judge')
 METRIC_PREFIX = 'eval/'
@@ -56,6 +57,7 @@ METRIC_PREFIX = 'eval/'
 def load_records(work_dir: str) -> List[dict]:
     """The ``result.json`` of every finished job, each with its folder
     under ``_folder``."""
+    from leaps_mm.apis.cli_config import ConfigError
     from leaps_mm.visualization.job_outputs import (finished_jobs,
                                                     read_job_record)
     records = []
@@ -63,7 +65,7 @@ def load_records(work_dir: str) -> List[dict]:
         try:
             record = read_job_record(folder)
         except ValueError as error:
-            raise click.ClickException(str(error))
+            raise ConfigError(str(error))
         record['_folder'] = folder
         records.append(record)
     return records
@@ -85,6 +87,8 @@ def find_run_config(work_dir: str, config: Optional[str] = None):
     ``*.py`` whose ``model`` is a ``LEAPSInverter``), or ``config``; None
     when there is none."""
     from mmengine.config import Config
+
+    from leaps_mm.apis.cli_config import ConfigError
     paths = [config] if config else sorted(
         glob.glob(osp.join(work_dir, '*.py')), key=osp.getmtime,
         reverse=True)
@@ -93,13 +97,13 @@ def find_run_config(work_dir: str, config: Optional[str] = None):
             cfg = Config.fromfile(path)
         except Exception as error:
             if config:
-                raise click.ClickException(
+                raise ConfigError(
                     f'Cannot read the run config {path}: {error}')
             continue
         if (cfg.get('model') or {}).get('type') == 'LEAPSInverter':
             return cfg
         if config:
-            raise click.ClickException(
+            raise ConfigError(
                 f'{path} is not a runner config of tools/invert.py (its '
                 '`model` is not a LEAPSInverter; give the config the run '
                 'dumped into its work dir).')
@@ -161,23 +165,25 @@ def cli_judge_specs(configs: Sequence[str], checkpoints: Sequence[str],
     """``[('judge_<name>', spec)]`` of the ``--judge*`` options (paired in
     order; ``-`` as --judge-classes: the target's order); ``taken``: names
     already in the run."""
+    from leaps_mm.apis.cli_config import ConfigError
     from leaps_mm.models.scorers import resolve_scorer, scorer_name
     if not configs:
         if checkpoints or classes or names:
-            raise click.UsageError('--judge-checkpoint/--judge-classes/'
-                                   '--judge-name need --judge CONFIG.')
+            raise ConfigError('--judge-checkpoint/--judge-classes/'
+                              '--judge-name need --judge CONFIG.',
+                              exit_code=2)
         return []
     for option, values in (('--judge-checkpoint', checkpoints),
                            ('--judge-classes', classes),
                            ('--judge-name', names)):
         if (values or option == '--judge-checkpoint') and \
                 len(values) != len(configs):
-            raise click.UsageError(
+            raise ConfigError(
                 f'{option} is given {len(values)} time(s) for {len(configs)} '
                 f'--judge: give it once per --judge, in the same order'
                 + {'--judge-classes': " ('-': the target's class order).",
                    '--judge-name': " ('-': the config file stem)."}.get(
-                       option, '.'))
+                       option, '.'), exit_code=2)
     specs, taken = [], list(taken)
     for i, config in enumerate(configs):
         label = classes[i] if classes else None
@@ -188,7 +194,7 @@ def cli_judge_specs(configs: Sequence[str], checkpoints: Sequence[str],
                 name=names[i] if names and names[i] != '-' else None))
             name = scorer_name(spec, len(taken), taken)
         except Exception as error:  # config errors, duplicate names
-            raise click.ClickException(f'--judge {config}: {error}')
+            raise ConfigError(f'--judge {config}: {error}')
         taken.append(name)
         specs.append((f'judge_{name}', spec))
     return specs
@@ -196,14 +202,15 @@ def cli_judge_specs(configs: Sequence[str], checkpoints: Sequence[str],
 
 def build_scorers(specs: Sequence[Tuple[str, dict]],
                   class_names: Sequence[str]) -> Dict[str, object]:
-    """:class:`Scorer` s of ``specs``; errors as ClickException."""
+    """:class:`Scorer` s of ``specs``; errors as ConfigError."""
+    from leaps_mm.apis.cli_config import ConfigError
     from leaps_mm.models.scorers import build_scorer
     scorers = {}
     for key, spec in specs:
         try:
             scorers[key] = build_scorer(spec, key, class_names or None)
         except (OSError, ValueError, KeyError, RuntimeError) as error:
-            raise click.ClickException(f'{key}: {error}')
+            raise ConfigError(f'{key}: {error}')
     return scorers
 
 
@@ -211,14 +218,16 @@ def load_synth(records: List[dict]):
     """The synthesized videos as float pixels ``(N, C, T, H, W)`` (0-255)."""
     import numpy as np
     import torch
+
+    from leaps_mm.apis.cli_config import ConfigError
     videos = []
     for record in records:
         path = osp.join(record['_folder'], 'synth.npy')
         try:
             videos.append(np.load(path))  # T, H, W, C uint8
         except (OSError, ValueError) as error:
-            raise click.ClickException(f'Cannot re-score: {path} is '
-                                       f'unreadable ({error}).')
+            raise ConfigError(f'Cannot re-score: {path} is '
+                              f'unreadable ({error}).')
     return torch.from_numpy(np.stack(videos)).permute(0, 4, 1, 2, 3).float()
 
 
@@ -228,6 +237,7 @@ def load_stimuli(run_cfg, records: List[dict]):
     import torch
     from mmengine.registry import DefaultScope
 
+    from leaps_mm.apis.cli_config import ConfigError
     from leaps_mm.registry import DATASETS
     if any(not r.get('stimulus') for r in records):
         return None
@@ -241,8 +251,8 @@ def load_stimuli(run_cfg, records: List[dict]):
             dataset = DATASETS.build(dataset_cfg)
         clips = [dataset[i]['inputs'][0] for i in range(len(dataset))]
     except Exception as error:  # unreadable or moved stimuli
-        raise click.ClickException(f'--reference: cannot read the stimuli '
-                                   f'({type(error).__name__}: {error}).')
+        raise ConfigError(f'--reference: cannot read the stimuli '
+                          f'({type(error).__name__}: {error}).')
     return torch.stack(clips).float()
 
 
@@ -343,20 +353,21 @@ def evaluate(work_dir: str, splits: int = 10,
         classes: the target's label file (default: the run config's).
         config: the run's runner config (default: found in ``work_dir``).
     """
+    from leaps_mm.apis.cli_config import ConfigError
     from leaps_mm.evaluation import inception_scores
     from leaps_mm.evaluation import scorer_keys
     from leaps_mm.models.scorers import inverter_scorer_specs
     notes: List[str] = []
     records = load_records(work_dir)
     if not records:
-        raise click.ClickException(
+        raise ConfigError(
             f'{work_dir!r} has no job folders (sub-folders with a '
             'result.json); is it the work dir of a finished tools/invert.py '
             'run?')
     run_cfg = find_run_config(work_dir, config)
     class_names = run_class_names(run_cfg, classes)
     if (reference or rescore_run) and run_cfg is None:
-        raise click.ClickException(
+        raise ConfigError(
             '--reference/--rescore-run rebuild the run\'s networks, but '
             f'{work_dir!r} holds no runner config (the <config>.py '
             'tools/invert.py dumps there); give it with --config.')
@@ -452,29 +463,14 @@ def format_table(metrics: Dict[str, float]) -> str:
     return '\n'.join(lines)
 
 
-def find_parent_run(client, work_dir: str):
-    """The newest parent run (no ``mlflow.parentRunId``) that
-    :class:`MLflowTrackingHook` tagged with this ``work_dir``."""
-    candidates = {osp.abspath(work_dir), osp.realpath(work_dir)}
-    experiment_ids = [e.experiment_id for e in client.search_experiments()]
-    if not experiment_ids:
-        return None
-    runs = []
-    for path in candidates:
-        quoted = path.replace("'", "\\'")
-        runs += client.search_runs(
-            experiment_ids, filter_string=f"tags.work_dir = '{quoted}'",
-            order_by=['attributes.start_time DESC'], max_results=100)
-    runs = [r for r in runs if 'mlflow.parentRunId' not in r.data.tags]
-    return max(runs, key=lambda r: r.info.start_time) if runs else None
-
-
 def log_to_mlflow(uri: str, work_dir: str, metrics: Dict[str, float],
                   metrics_path: str) -> str:
     """Log the finite metrics and metrics.json to the sweep's parent run;
     return a line saying what happened."""
     from mlflow import MlflowClient
     from mlflow.entities import Metric
+
+    from leaps_mm.tracking import find_parent_run
     client = MlflowClient(uri)
     parent = find_parent_run(client, work_dir)
     if parent is None:
@@ -490,80 +486,120 @@ def log_to_mlflow(uri: str, work_dir: str, metrics: Dict[str, float],
     return f'MLflow: logged {len(entries)} metrics to run {run_id} at {uri}.'
 
 
-@click.command(context_settings=dict(help_option_names=['-h', '--help']))
-@click.argument('work_dir', type=click.Path(exists=True, file_okay=False))
-@click.option('--splits', type=click.IntRange(min=1), default=10,
-              show_default=True, help='Inception Score splits; fewer when '
-              f'a split would hold under {MIN_VIDEOS_PER_SPLIT} videos.')
-@click.option('--judge', 'judge_configs', multiple=True,
-              type=click.Path(exists=True, dir_okay=False),
-              help='Re-score the synthesized videos with the `model` of this '
-              'config (repeatable).')
-@click.option('--judge-checkpoint', 'judge_checkpoints', multiple=True,
-              help='Weights of each --judge, in the same order.')
-@click.option('--judge-classes', 'judge_classes', multiple=True,
-              help="Label file of each --judge ('-': the target's order; "
-              "'checkpoint': the names in its checkpoint's meta); its "
-              "scores are mapped into the target's order by name.")
-@click.option('--judge-name', 'judge_names', multiple=True,
-              help="Name of each --judge in the metrics (top1_judge_<name>; "
-              "default or '-': the config file stem).")
-@click.option('--reference', is_flag=True, help='Also the metrics of the '
-              'stimulus clips of the jobs (suffix _stimulus), for the run\'s '
-              'scorers and every --judge.')
-@click.option('--rescore-run', is_flag=True, help="Re-score x* with the "
-              "run's own model, verifier and judges (motion metrics of runs "
-              'recorded before them).')
-@click.option('--classes', 'classes', type=click.Path(exists=True,
-              dir_okay=False), help="The target's label file (default: the "
-              "run config's).")
-@click.option('--config', 'config', type=click.Path(exists=True,
-              dir_okay=False), help='The runner config of the run (default: '
-              'the one tools/invert.py dumped into WORK_DIR).')
-@click.option('--tracking-uri', help='MLflow store of the run (default: '
-              'sqlite:///<WORK_DIR>/mlflow.db when that file exists).')
-@click.option('--no-mlflow', is_flag=True, help='Do not log to MLflow.')
-def main(work_dir: str, splits: int, judge_configs: Tuple[str, ...],
-         judge_checkpoints: Tuple[str, ...], judge_classes: Tuple[str, ...],
-         judge_names: Tuple[str, ...], reference: bool, rescore_run: bool,
-         classes: Optional[str], config: Optional[str],
-         tracking_uri: Optional[str], no_mlflow: bool) -> None:
+def run(work_dir: str, splits: int, judge_configs: Sequence[str],
+        judge_checkpoints: Sequence[str], judge_classes: Sequence[str],
+        judge_names: Sequence[str], reference: bool, rescore_run: bool,
+        classes: Optional[str], config: Optional[str],
+        tracking_uri: Optional[str], no_mlflow: bool) -> None:
     """Compute the metrics of a finished sweep in WORK_DIR and write
     WORK_DIR/metrics.json."""
     from leaps_mm.utils.fileio import write_json
-    from leaps_mm.visualization.mlflow_hook import default_tracking_uri
+    from leaps_mm.tracking import resolve_tracking_uri
 
     num_videos = len(load_records(work_dir))
     splits, warning = (check_splits(splits, num_videos) if num_videos
                        else (splits, None))
     if warning:
-        click.echo(f'Warning: {warning}', err=True)
+        print(f'Warning: {warning}', file=sys.stderr)
     judges = cli_judge_specs(judge_configs, judge_checkpoints, judge_classes,
                              judge_names, run_judge_names(work_dir))
     metrics, notes = evaluate(work_dir, splits, judges, reference,
                               rescore_run, classes, config)
     metrics_path = osp.join(work_dir, 'metrics.json')
     write_json(metrics_path, {k: to_json_value(v) for k, v in metrics.items()})
-    click.echo(format_table(metrics))
-    click.echo(f'\nWrote {osp.abspath(metrics_path)}')
+    print(format_table(metrics))
+    print(f'\nWrote {osp.abspath(metrics_path)}')
     for note in notes:
-        click.echo(f'Note: {note}')
+        print(f'Note: {note}')
     if no_mlflow:
         return
-    if tracking_uri is None and osp.isfile(osp.join(work_dir, 'mlflow.db')):
-        tracking_uri = default_tracking_uri(work_dir)
+    # the rule of tools/invert.py, the work dir's own store only if it exists
+    has_store = osp.isfile(osp.join(work_dir, 'mlflow.db'))
+    tracking_uri = resolve_tracking_uri(tracking_uri,
+                                        work_dir if has_store else None)
     if tracking_uri is None:
-        click.echo('MLflow: no mlflow.db in the work dir and no '
-                   '--tracking-uri; metrics not logged.')
+        print('MLflow: no --tracking-uri, $MLFLOW_TRACKING_URI or '
+              'mlflow.db in the work dir; metrics not logged.')
         return
     try:
-        click.echo(log_to_mlflow(tracking_uri, work_dir, metrics,
-                                 metrics_path))
+        print(log_to_mlflow(tracking_uri, work_dir, metrics,
+                            metrics_path))
     except Exception as error:  # metrics.json is written; tracking is extra
-        click.echo(f'MLflow: logging to {tracking_uri} failed '
-                   f'({type(error).__name__}: {error}); metrics.json is '
-                   'complete.', err=True)
+        print(f'MLflow: logging to {tracking_uri} failed '
+              f'({type(error).__name__}: {error}); metrics.json is '
+              'complete.', file=sys.stderr)
+
+
+EXAMPLES = """examples:
+  python tools/evaluate.py work_dirs/leaps_random_x3d
+  python tools/evaluate.py work_dirs/leaps_r3d --reference \\
+      --judge registry_configs/demo/train_r2plus1d.py \\
+      --judge-checkpoint checkpoints/demo/r2plus1d.pth --judge-name r21d
+"""
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=(
+            'Compute the metrics of a finished sweep in WORK_DIR and write\n'
+            'WORK_DIR/metrics.json.'),
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('work_dir', metavar='WORK_DIR', type=existing_dir,
+                        help='Work dir of a finished tools/invert.py run.')
+    parser.add_argument(
+        '--splits', type=int_range(1), default=10, help='Inception Score '
+        f'splits; fewer when a split would hold under {MIN_VIDEOS_PER_SPLIT} '
+        'videos (default: %(default)s).')
+    parser.add_argument(
+        '--judge', dest='judge_configs', action='append', default=[],
+        type=existing_file, metavar='CONFIG', help='Re-score the '
+        'synthesized videos with the `model` of this config (repeatable).')
+    parser.add_argument(
+        '--judge-checkpoint', dest='judge_checkpoints', action='append',
+        default=[], metavar='CHECKPOINT',
+        help='Weights of each --judge, in the same order.')
+    parser.add_argument(
+        '--judge-classes', dest='judge_classes', action='append', default=[],
+        metavar='CLASSES', help="Label file of each --judge ('-': the "
+        "target's order; 'checkpoint': the names in its checkpoint's meta); "
+        "its scores are mapped into the target's order by name.")
+    parser.add_argument(
+        '--judge-name', dest='judge_names', action='append', default=[],
+        metavar='NAME', help='Name of each --judge in the metrics '
+        "(top1_judge_<name>; default or '-': the config file stem).")
+    parser.add_argument(
+        '--reference', action='store_true', help='Also the metrics of the '
+        'stimulus clips of the jobs (suffix _stimulus), for the run\'s '
+        'scorers and every --judge.')
+    parser.add_argument(
+        '--rescore-run', action='store_true', help="Re-score x* with the "
+        "run's own model, verifier and judges (motion metrics of runs "
+        'recorded before them).')
+    parser.add_argument(
+        '--classes', type=existing_file, help="The target's label file "
+        "(default: the run config's).")
+    parser.add_argument(
+        '--config', type=existing_file, help='The runner config of the run '
+        '(default: the one tools/invert.py dumped into WORK_DIR).')
+    parser.add_argument(
+        '--tracking-uri', help='MLflow store of the run (default: '
+        'sqlite:///<WORK_DIR>/mlflow.db when that file exists).')
+    parser.add_argument('--no-mlflow', action='store_true',
+                        help='Do not log to MLflow.')
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    from leaps_mm.apis.cli_config import ConfigError
+    try:
+        run(**vars(args))
+    except ConfigError as error:
+        print(f'Error: {error}', file=sys.stderr)
+        return error.exit_code
+    return 0
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(main())

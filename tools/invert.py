@@ -3,6 +3,7 @@
     python tools/invert.py registry_configs/swin_b.py \\
         --checkpoint swin_b.pth --stimulus riding_bike.mp4 --target "riding a bike"
 """
+import argparse
 import os
 import os.path as osp
 import re
@@ -10,11 +11,10 @@ import signal
 import sys
 from typing import Optional, Tuple
 
-import click
-
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 import _omp  # noqa: E402,F401  (OpenMP wait policy, before torch)
-from _cli import CfgOptionsCommand  # noqa: E402
+from _argtypes import int_range, key_value  # noqa: E402
+from mmengine.config import DictAction  # noqa: E402
 
 _CHECKPOINT_NONE = ('none', 'random')
 
@@ -31,7 +31,9 @@ def apply_cli(cfg, checkpoint: Optional[str], verifier_checkpoint: Optional[str]
         if value is not None:
             inverter[key] = None if value.lower() in _CHECKPOINT_NONE else value
     if len(stimulus) != len(target):
-        raise click.UsageError('Give one --target for every --stimulus.')
+        from leaps_mm.apis.cli_config import ConfigError
+        raise ConfigError('Give one --target for every --stimulus.',
+                          exit_code=2)
     if stimulus:
         leaps.stimuli.stimuli = [dict(filename=s, label=t)
                                  for s, t in zip(stimulus, target)]
@@ -67,13 +69,14 @@ def apply_tracking(cfg, tracking_uri: Optional[str], experiment: Optional[str],
 
 
 def check_work_dir(work_dir: str) -> None:
+    from leaps_mm.apis.cli_config import ConfigError
     try:
         os.makedirs(work_dir, exist_ok=True)
     except OSError as error:
-        raise click.ClickException(
+        raise ConfigError(
             f'Cannot create work dir {work_dir!r}: {error.strerror}.')
     if not os.access(work_dir, os.W_OK):
-        raise click.ClickException(
+        raise ConfigError(
             f'Work dir {work_dir!r} is not writable; pass --work-dir.')
 
 
@@ -87,6 +90,8 @@ def lock_work_dir(work_dir: str):
     import socket
 
     from mmengine.dist import is_main_process
+
+    from leaps_mm.apis.cli_config import ConfigError
     if not is_main_process():
         return None
     handle = open(osp.join(work_dir, '.lock'), 'a+')  # never truncate unlocked
@@ -98,7 +103,7 @@ def lock_work_dir(work_dir: str):
         handle.close()
         who = (f' (pid {holder[0]} on {holder[1]})' if len(holder) == 2
                else '')
-        raise click.ClickException(
+        raise ConfigError(
             f'Another tools/invert.py is running in work dir {work_dir!r}'
             f'{who}. Wait for it, or pass another --work-dir.')
     handle.seek(0)
@@ -113,26 +118,26 @@ _LAUNCHER_ENV = {'pytorch': ('RANK', 'WORLD_SIZE', 'LOCAL_RANK', 'MASTER_ADDR',
                  'slurm': ('SLURM_PROCID', 'SLURM_NTASKS', 'SLURM_LOCALID')}
 
 
-def check_launcher(launcher: str) -> None:
-    """Refuse ``--launcher`` outside the launcher that sets its
-    environment (torchrun, srun), naming what is missing."""
+def check_launcher(launcher: str) -> str:
+    """``--launcher``'s argparse type: refused outside the launcher that
+    sets its environment (torchrun, srun), naming what is missing."""
     missing = [k for k in _LAUNCHER_ENV.get(launcher, ()) if k not in
                os.environ]
     if not missing:
-        return
+        return launcher
     start = ('torchrun --nproc_per_node=N tools/invert.py ...'
              if launcher == 'pytorch' else 'srun ... python tools/invert.py')
-    raise click.BadParameter(
+    raise argparse.ArgumentTypeError(
         f'{launcher!r} needs the environment its launcher sets (missing: '
         f'{", ".join(missing)}). Start it as `{start} --launcher '
-        f'{launcher}`, or leave --launcher out for one process.',
-        param_hint='--launcher')
+        f'{launcher}`, or leave --launcher out for one process.')
 
 
 def validate_config(cfg, options: dict, config: str) -> None:
     """The config's LEAPS keys and values, and every --cfg-options key,
-    checked before anything is built; a bad one is a ClickException
+    checked before anything is built; a bad one is a ConfigError
     naming it and where it came from."""
+    from leaps_mm.apis.cli_config import ConfigError
     from leaps_mm.apis.validation import (ConfigValueError,
                                           validate_inversion_config,
                                           validate_options)
@@ -143,34 +148,36 @@ def validate_config(cfg, options: dict, config: str) -> None:
         return '--cfg-options ' if given else f'{config}: '
 
     def warn(message: str) -> None:
-        click.echo(f'Warning: {message}', err=True)
+        print(f'Warning: {message}', file=sys.stderr)
 
     try:
         validate_inversion_config(cfg, origin, warn)
         validate_options(cfg, [k for k in options
                                if not k.startswith('leaps.')], origin)
     except ConfigValueError as error:
-        raise click.ClickException(str(error)) from error
+        raise ConfigError(str(error)) from error
 
 
 def build_jobs(runner_cfg):
     """The sweep's job list (the StimulusDataset, which reads no video
     yet): a missing, misnamed or unlabelled stimulus is an error before
     any model is built."""
+    from leaps_mm.apis.cli_config import ConfigError
     from leaps_mm.registry import DATASETS
     try:
         return DATASETS.build(runner_cfg.test_dataloader.dataset)
     except (FileNotFoundError, ValueError, KeyError) as error:
-        raise click.ClickException(str(error).strip('"\'')) from error
+        raise ConfigError(str(error).strip('"\'')) from error
 
 
 def read_recorded(work_dir: str) -> dict:
     """The settings recorded in the work dir (see leaps_mm.apis.settings)."""
+    from leaps_mm.apis.cli_config import ConfigError
     from leaps_mm.apis.settings import read_settings
     try:
         return read_settings(work_dir)
     except ValueError as error:
-        raise click.ClickException(str(error)) from error
+        raise ConfigError(str(error)) from error
 
 
 def _read_record(folder: str) -> dict:
@@ -192,6 +199,7 @@ def resume_plan(dataset, work_dir: str, settings: dict, recorded: dict,
     settings (their ``settings_id``) or from another stimulus than the job
     list gives them now (a reordered list), and saved batches of a run
     with other settings."""
+    from leaps_mm.apis.cli_config import ConfigError
     from leaps_mm.apis.settings import (differences, fingerprint,
                                         resume_refusal)
     from leaps_mm.loops.interruption import PARTIAL_FILE
@@ -222,14 +230,14 @@ def resume_plan(dataset, work_dir: str, settings: dict, recorded: dict,
                       for line in differences(recorded[made_with],
                                               settings)})
     if other and not force:
-        raise click.ClickException(resume_refusal(
+        raise ConfigError(resume_refusal(
             work_dir, sum(other.values()), changed))
     if other:
-        click.echo(f'Warning: --force-resume: {sum(other.values())} job(s) '
-                   f'were made with other settings ({"; ".join(changed[:3])}'
-                   '); the results are a mix of both.', err=True)
+        print(f'Warning: --force-resume: {sum(other.values())} job(s) '
+              f'were made with other settings ({"; ".join(changed[:3])}'
+              '); the results are a mix of both.', file=sys.stderr)
     if moved and not force:
-        raise click.ClickException(
+        raise ConfigError(
             f'--resume: {len(moved)} finished job(s) in {work_dir!r} were '
             f'made from other stimuli than the job list gives them now '
             f'({"; ".join(moved[:3])}); was the list reordered? Keep its '
@@ -242,9 +250,9 @@ def report_resume(total: int, finished: int, partial: int,
                   work_dir: str) -> None:
     """Say how many jobs ``--resume`` skips, continues and runs."""
     went_on = f' ({partial} continue where they stopped)' if partial else ''
-    click.echo(f'--resume: {finished} of {total} jobs finished in '
-               f'{work_dir} are skipped (their results count); running '
-               f'{total - finished}{went_on}.', err=True)
+    print(f'--resume: {finished} of {total} jobs finished in '
+          f'{work_dir} are skipped (their results count); running '
+          f'{total - finished}{went_on}.', file=sys.stderr)
 
 
 IMMEDIATE_STOP = ('Stopped at once (Ctrl-C twice): the running batch was not '
@@ -296,69 +304,25 @@ def init_distributed(launcher: str) -> None:
         dist.init_process_group('gloo')
 
 
-@click.command(cls=CfgOptionsCommand,
-               context_settings=dict(help_option_names=['-h', '--help']))
-@click.argument('config')
-@click.option('--checkpoint', help='Target weights: path or URL (OpenMMLab '
-              'format); "none" for random weights. Default: the config\'s.')
-@click.option('--verifier-checkpoint', help='Verifier weights: path or URL; '
-              '"none" for random weights.')
-@click.option('--stimulus', multiple=True, help='Stimulus video (repeatable, '
-              'one --target each).')
-@click.option('--target', multiple=True, help='Target class: a name from the '
-              'class list or an index.')
-@click.option('--ann-file', help='Job list in MMAction2 video-list format '
-              '("path label" per line).')
-@click.option('--classes', help='Label file (one class name per line).')
-@click.option('--work-dir', help='Where job folders and logs go '
-              '(default: work_dirs/<config name>).')
-@click.option('--iters', type=click.IntRange(min=1), help='Steps per job.')
-@click.option('--batch-size', type=click.IntRange(min=1),
-              help='Jobs optimised together.')
-@click.option('--seed', type=click.IntRange(min=0), help='Seed of the initial noise.')
-@click.option('--cfg-options', multiple=True, metavar='KEY=VALUE',
-              help='Override config keys, e.g. leaps.loop.iters=100 '
-              'leaps.batch_size=4 (several after one flag, or repeat it).')
-@click.option('--tracking-uri', help='MLflow tracking URI, e.g. '
-              'http://127.0.0.1:5000 (default: $MLFLOW_TRACKING_URI, else '
-              'sqlite:///<work dir>/mlflow.db).')
-@click.option('--experiment', help='MLflow experiment (default: the config\'s '
-              'leaps.tracking.experiment, "leaps").')
-@click.option('--no-mlflow', is_flag=True, help='Do not track in MLflow.')
-@click.option('--resume', is_flag=True, help='Skip jobs whose folder in the '
-              'work dir already holds result.json; refused when they were '
-              'made with other settings (see --force-resume).')
-@click.option('--force-resume', is_flag=True, help='--resume even over jobs '
-              'made with other settings or from other stimuli (the results '
-              'then mix both).')
-@click.option('--trust-checkpoint', is_flag=True, help='Load checkpoints with '
-              'plain pickle instead of the safe loader: runs any code in '
-              'them. Only for files from a source you trust.')
-@click.option('--launcher', type=click.Choice(['none', 'pytorch', 'slurm']),
-              default='none', show_default=True,
-              help='Job launcher for multi-process sweeps.')
-def main(config: str, checkpoint, verifier_checkpoint, stimulus, target,
-         ann_file, classes, work_dir, iters, batch_size, seed, cfg_options,
-         tracking_uri, experiment, no_mlflow, resume, force_resume,
-         trust_checkpoint, launcher) -> None:
-    """Synthesize what an MMAction2 recognizer learned for each target class
-    (LEAPS). CONFIG is an inversion config from registry_configs/."""
-    check_launcher(launcher)
+def run(config: str, checkpoint, verifier_checkpoint, stimulus, target,
+        ann_file, classes, work_dir, iters, batch_size, seed, cfg_options,
+        tracking_uri, experiment, no_mlflow, resume, force_resume,
+        trust_checkpoint, launcher) -> None:
+    """The sweep of ``tools/invert.py`` (see :func:`parse_args`)."""
     import leaps_mm  # noqa: F401  registers leaps_mm and MMAction2 modules
     from mmengine.runner import Runner
 
     from leaps_mm.apis import build_runner_config
-    from leaps_mm.visualization.mlflow_hook import (MLflowUnavailableError,
-                                                    resolve_tracking_uri)
+    from leaps_mm.tracking import MLflowUnavailableError, resolve_tracking_uri
 
-    from leaps_mm.apis.cli_config import (explain_unknown_type, load_config,
-                                          parse_cfg_options)
-    options = parse_cfg_options(cfg_options)
+    from leaps_mm.apis.cli_config import (ConfigError, explain_unknown_type,
+                                          load_config)
+    options = cfg_options or {}
     cfg = load_config(config, options, require_leaps=True)
     if trust_checkpoint:
-        click.echo('Warning: --trust-checkpoint: checkpoints are unpickled '
-                   'without the safety check; any code in them runs.',
-                   err=True)
+        print('Warning: --trust-checkpoint: checkpoints are unpickled '
+              'without the safety check; any code in them runs.',
+              file=sys.stderr)
     apply_cli(cfg, checkpoint, verifier_checkpoint, stimulus, target,
               ann_file, classes, work_dir, iters, batch_size, seed)
     apply_tracking(cfg, tracking_uri, experiment, no_mlflow)
@@ -370,11 +334,11 @@ def main(config: str, checkpoint, verifier_checkpoint, stimulus, target,
     try:
         runner_cfg = build_runner_config(cfg)
     except (FileNotFoundError, ValueError, KeyError) as error:
-        raise click.ClickException(str(error).strip('"\'')) from error
+        raise ConfigError(str(error).strip('"\'')) from error
     jobs = build_jobs(runner_cfg)
     from leaps_mm.apis.settings import fingerprint, resolved_settings
     settings = resolved_settings(cfg)  # what decides x*; in each result.json
-    runner_cfg.leaps_identity['settings_id'] = fingerprint(settings)
+    runner_cfg.test_cfg.identity['settings_id'] = fingerprint(settings)
     if resume:
         plan = resume_plan(jobs, cfg.work_dir, settings,
                            read_recorded(cfg.work_dir), force_resume)
@@ -399,9 +363,9 @@ def main(config: str, checkpoint, verifier_checkpoint, stimulus, target,
         if message is None:  # nothing saved; hooks not told yet
             message = interrupted_message(runner)
             notify_interrupt(runner)
-        click.echo(f'\n{message} Finished jobs are complete in '
-                   f'{cfg.work_dir}; continue with the same command plus '
-                   '--resume.', err=True)
+        print(f'\n{message} Finished jobs are complete in '
+              f'{cfg.work_dir}; continue with the same command plus '
+              '--resume.', file=sys.stderr)
         sys.exit(128 + getattr(stop, 'signum', signal.SIGINT))
     except (FileNotFoundError, ValueError, KeyError, TypeError,
             MLflowUnavailableError) as error:
@@ -409,7 +373,7 @@ def main(config: str, checkpoint, verifier_checkpoint, stimulus, target,
         if 'Original Traceback' in message:  # raised in a DataLoader worker
             message = re.sub(r'^[\w.]+: ', '',
                              message.strip().splitlines()[-1])
-        raise click.ClickException(
+        raise ConfigError(
             explain_unknown_type(message, cfg) or message) from error
     finally:
         trust_checkpoints(False)
@@ -418,16 +382,105 @@ def main(config: str, checkpoint, verifier_checkpoint, stimulus, target,
     from mmengine.dist import is_main_process
     if not is_main_process():
         return
-    click.echo(f'\nSynthesized videos: {osp.abspath(cfg.work_dir)}/<job>/'
-               '{synth.mp4, synth.gif, strip.png, result.json}')
-    click.echo('Metrics: ' + ', '.join(f'{k}={v:.2f}'
-                                       for k, v in metrics.items()))
+    print(f'\nSynthesized videos: {osp.abspath(cfg.work_dir)}/<job>/'
+          '{synth.mp4, synth.gif, strip.png, result.json}')
+    print('Metrics: ' + ', '.join(f'{k}={v:.2f}'
+                                  for k, v in metrics.items()))
     tracking = cfg.leaps.tracking
     if tracking.get('enabled', True):
         uri = resolve_tracking_uri(tracking.get('tracking_uri'), cfg.work_dir)
-        click.echo(f'MLflow: {uri}' + ('' if uri.startswith('http') else
-                   f'  (browse: mlflow ui --backend-store-uri {uri})'))
+        print(f'MLflow: {uri}' + ('' if uri.startswith('http') else
+              f'  (browse: mlflow ui --backend-store-uri {uri})'))
+
+
+EXAMPLES = """examples:
+  python tools/invert.py registry_configs/demo/leaps_r3d.py \\
+      --stimulus data/stimuli/expand/0.mp4 --target expand
+  python tools/invert.py registry_configs/swin_b.py --checkpoint swin_b.pth \\
+      --ann-file jobs.txt --cfg-options leaps.loop.iters=100 leaps.batch_size=4
+  torchrun --nproc_per_node=2 tools/invert.py CONFIG --ann-file jobs.txt \\
+      --launcher pytorch
+"""
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=(
+            'Synthesize what an MMAction2 recognizer learned for each\n'
+            'target class (LEAPS). CONFIG is an inversion config from\n'
+            'registry_configs/.'),
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('config', metavar='CONFIG',
+                        help='Inversion config file.')
+    parser.add_argument(
+        '--checkpoint', help='Target weights: path or URL (OpenMMLab '
+        'format); "none" for random weights. Default: the config\'s.')
+    parser.add_argument(
+        '--verifier-checkpoint', help='Verifier weights: path or URL; '
+        '"none" for random weights.')
+    parser.add_argument(
+        '--stimulus', action='append', default=[], help='Stimulus video '
+        '(repeatable, one --target each).')
+    parser.add_argument(
+        '--target', action='append', default=[], help='Target class: a '
+        'name from the class list or an index.')
+    parser.add_argument(
+        '--ann-file', help='Job list in MMAction2 video-list format '
+        '("path label" per line).')
+    parser.add_argument('--classes',
+                        help='Label file (one class name per line).')
+    parser.add_argument(
+        '--work-dir', help='Where job folders and logs go '
+        '(default: work_dirs/<config name>).')
+    parser.add_argument('--iters', type=int_range(1), help='Steps per job.')
+    parser.add_argument('--batch-size', type=int_range(1),
+                        help='Jobs optimised together.')
+    parser.add_argument('--seed', type=int_range(0),
+                        help='Seed of the initial noise.')
+    parser.add_argument(
+        '--cfg-options', nargs='+', type=key_value, action=DictAction,
+        metavar='KEY=VALUE', help='Override config keys, e.g. '
+        'leaps.loop.iters=100 leaps.batch_size=4 (several after one flag, '
+        'or repeat it).')
+    parser.add_argument(
+        '--tracking-uri', help='MLflow tracking URI, e.g. '
+        'http://127.0.0.1:5000 (default: $MLFLOW_TRACKING_URI, else '
+        'sqlite:///<work dir>/mlflow.db).')
+    parser.add_argument(
+        '--experiment', help='MLflow experiment (default: the config\'s '
+        'leaps.tracking.experiment, "leaps").')
+    parser.add_argument('--no-mlflow', action='store_true',
+                        help='Do not track in MLflow.')
+    parser.add_argument(
+        '--resume', action='store_true', help='Skip jobs whose folder in '
+        'the work dir already holds result.json; refused when they were '
+        'made with other settings (see --force-resume).')
+    parser.add_argument(
+        '--force-resume', action='store_true', help='--resume even over '
+        'jobs made with other settings or from other stimuli (the results '
+        'then mix both).')
+    parser.add_argument(
+        '--trust-checkpoint', action='store_true', help='Load checkpoints '
+        'with plain pickle instead of the safe loader: runs any code in '
+        'them. Only for files from a source you trust.')
+    parser.add_argument(
+        '--launcher', choices=['none', 'pytorch', 'slurm'], default='none',
+        type=check_launcher, help='Job launcher for multi-process sweeps '
+        '(default: %(default)s).')
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    from leaps_mm.apis.cli_config import ConfigError
+    try:
+        run(**vars(args))
+    except ConfigError as error:
+        print(f'Error: {error}', file=sys.stderr)
+        return error.exit_code
+    return 0
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(main())

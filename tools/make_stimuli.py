@@ -8,14 +8,15 @@ Layout (under ``--out``)::
 """
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 from pathlib import Path
 
-import click
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from _argtypes import int_range, not_file  # noqa: E402
 
 from leaps_mm.datasets.motion import (MOTION_CLASSES,  # noqa: E402
                                       render_motion_clip)
@@ -32,21 +33,8 @@ def _write_text(path: Path, lines: list[str]) -> None:
         tmp.unlink(missing_ok=True)
 
 
-@click.command()
-@click.option('--out', type=click.Path(file_okay=False, path_type=Path),
-              default=Path('data/stimuli'), show_default=True,
-              help='Output folder.')
-@click.option('--per-class', type=click.IntRange(min=1), default=2,
-              show_default=True, help='Clips per class.')
-@click.option('--seed', type=int, default=0, show_default=True,
-              help='Base random seed.')
-@click.option('--num-frames', type=click.IntRange(min=2), default=16,
-              show_default=True)
-@click.option('--size', type=click.IntRange(min=16), default=64,
-              show_default=True, help='Frame height and width.')
-@click.option('--fps', type=int, default=8, show_default=True)
-def main(out: Path, per_class: int, seed: int, num_frames: int, size: int,
-         fps: int) -> None:
+def run(out: Path, per_class: int, seed: int, num_frames: int, size: int,
+        fps: int) -> None:
     """Render MOTION_CLASSES clips to mp4 plus MMAction2 annotation files."""
     out.mkdir(parents=True, exist_ok=True)
     entries: list[str] = []
@@ -65,9 +53,43 @@ def main(out: Path, per_class: int, seed: int, num_frames: int, size: int,
             entries.append(f'{rel} {label}')
     _write_text(out / 'stimuli.txt', entries)
     _write_text(out / 'classes.txt', list(MOTION_CLASSES))
-    click.echo(f'wrote {len(entries)} clips ({total / 1024:.1f} KiB) '
-               f'to {out}')
+    print(f'wrote {len(entries)} clips ({total / 1024:.1f} KiB) '
+          f'to {out}')
+
+
+EXAMPLES = """examples:
+  python tools/make_stimuli.py
+  python tools/make_stimuli.py --out data/stimuli_big --per-class 8 \\
+      --num-frames 32 --size 112
+"""
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description='Render MOTION_CLASSES clips to mp4 plus MMAction2 '
+        'annotation files.', epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('--out', type=not_file, default='data/stimuli',
+                        help='Output folder (default: %(default)s).')
+    parser.add_argument('--per-class', type=int_range(1), default=2,
+                        help='Clips per class (default: %(default)s).')
+    parser.add_argument('--seed', type=int, default=0,
+                        help='Base random seed (default: %(default)s).')
+    parser.add_argument('--num-frames', type=int_range(2), default=16,
+                        help='Frames per clip (default: %(default)s).')
+    parser.add_argument('--size', type=int_range(16), default=64,
+                        help='Frame height and width (default: %(default)s).')
+    parser.add_argument('--fps', type=int, default=8,
+                        help='Default: %(default)s.')
+    args = parser.parse_args(argv)
+    args.out = Path(args.out)
+    return args
+
+
+def main(argv=None) -> int:
+    run(**vars(parse_args(argv)))
+    return 0
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(main())

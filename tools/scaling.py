@@ -10,6 +10,7 @@ per minute and the machine's load average around it; each setting is
 repeated ``--repeats`` times and the best is kept (other processes on a
 shared machine only ever slow a run down).
 """
+import argparse
 import json
 import os
 import os.path as osp
@@ -18,8 +19,6 @@ import sys
 import tempfile
 import time
 from typing import List
-
-import click
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
@@ -43,18 +42,8 @@ def run_sweep(config: str, ann_file: str, iters: int, procs: int,
     return time.perf_counter() - start
 
 
-@click.command()
-@click.argument('config')
-@click.option('--ann-file', default=osp.join(REPO, 'data', 'stimuli',
-                                             'stimuli.txt'), show_default=True)
-@click.option('--jobs', default=8, show_default=True)
-@click.option('--iters', default=60, show_default=True)
-@click.option('--procs', multiple=True, type=int, default=(1, 2),
-              show_default=True)
-@click.option('--repeats', default=2, show_default=True)
-@click.option('--out', help='Write the results as JSON here.')
-def main(config: str, ann_file: str, jobs: int, iters: int,
-         procs: List[int], repeats: int, out: str) -> None:
+def run(config: str, ann_file: str, jobs: int, iters: int,
+        procs: List[int], repeats: int, out: str) -> None:
     """Time the same sweep with each process count."""
     root = osp.dirname(osp.abspath(ann_file))
     with open(ann_file) as file:
@@ -80,18 +69,57 @@ def main(config: str, ann_file: str, jobs: int, iters: int,
                              load_after=round(os.getloadavg()[0], 1),
                              videos_per_min=round(60 * len(lines) / seconds,
                                                   2)))
-            click.echo(f'{n} proc x {threads} thread(s): {seconds:.1f} s, '
-                       f'{rows[-1]["videos_per_min"]} videos/min')
+            print(f'{n} proc x {threads} thread(s): {seconds:.1f} s, '
+                  f'{rows[-1]["videos_per_min"]} videos/min', flush=True)
     base = rows[0]['wall_s']
     for row in rows:
         row['speedup_vs_1x1'] = round(base / row['wall_s'], 2)
     result = dict(config=config, jobs=len(lines), iters=iters, cores=cores,
                   repeats=repeats, rows=rows)
-    click.echo(json.dumps(result, indent=2))
+    print(json.dumps(result, indent=2))
     if out:
         with open(out, 'w') as file:
             json.dump(result, file, indent=2)
 
 
+EXAMPLES = """example:
+  python tools/scaling.py registry_configs/demo/leaps_r3d.py --jobs 8 \\
+      --iters 60 --procs 1 2 --out docs/scaling_cpu.json
+"""
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description='Time the same sweep with each process count.',
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('config', metavar='CONFIG',
+                        help='Inversion config file.')
+    parser.add_argument(
+        '--ann-file', default=osp.join(REPO, 'data', 'stimuli',
+                                       'stimuli.txt'),
+        help='Job list (default: %(default)s).')
+    parser.add_argument('--jobs', default=8, type=int,
+                        help='First jobs of the list (default: %(default)s).')
+    parser.add_argument('--iters', default=60, type=int,
+                        help='Steps per job (default: %(default)s).')
+    parser.add_argument(
+        '--procs', action='extend', nargs='+', type=int, help='Process '
+        'counts (several after one flag, or repeat it; default: 1 2).')
+    parser.add_argument('--repeats', default=2, type=int,
+                        help='Runs per setting, the best kept (default: '
+                        '%(default)s).')
+    parser.add_argument('--out', help='Write the results as JSON here.')
+    args = parser.parse_args(argv)
+    if args.procs is None:
+        args.procs = [1, 2]
+    return args
+
+
+def main(argv=None) -> int:
+    run(**vars(parse_args(argv)))
+    return 0
+
+
 if __name__ == '__main__':
-    main()
+    sys.exit(main())

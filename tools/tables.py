@@ -17,6 +17,7 @@ halfway resumes with ``invert.py --resume``; a row whose settings changed
 starts over. A failing row is reported with its log and marked ``failed``;
 the others still run, and the exit status is 1.
 """
+import argparse
 import json
 import math
 import os
@@ -27,16 +28,15 @@ import sys
 import time
 from typing import Dict, List, Optional, Sequence, Tuple
 
-import click
-
 TOOLS = osp.dirname(osp.abspath(__file__))
 sys.path.insert(0, osp.dirname(TOOLS))
 sys.path.insert(0, TOOLS)
 import _omp  # noqa: E402,F401  (OpenMP wait policy, before torch)
+from _argtypes import int_range  # noqa: E402
 
-from evaluate import (evaluate, find_parent_run, log_to_mlflow,  # noqa: E402
-                      to_json_value)
+from evaluate import evaluate, log_to_mlflow, to_json_value  # noqa: E402
 
+from leaps_mm.apis.cli_config import ConfigError  # noqa: E402
 from leaps_mm.evaluation.tables import (Grid, GridError, Row,  # noqa: E402
                                         load_grid, option_args,
                                         render_markdown)
@@ -113,10 +113,10 @@ def check_rows(rows: Sequence[Row], grid: Grid) -> Dict[str, int]:
         try:
             cfg = load_config(row.config, dict(row.cfg_options))
             build_objective(cfg)
-        except click.ClickException as error:
-            raise click.ClickException(f'Row {row.name!r}: {error.message}')
+        except ConfigError as error:
+            raise ConfigError(f'Row {row.name!r}: {error.message}')
         except ValueError as error:
-            raise click.ClickException(f'Row {row.name!r}: {error}')
+            raise ConfigError(f'Row {row.name!r}: {error}')
         splits[row.name] = grid.is_splits or cfg.get('leaps', {}).get(
             'evaluation', {}).get('is_splits', 10)
     return splits
@@ -138,7 +138,7 @@ def stream(command: List[str], log_path: str) -> int:
                 if out is not None:
                     out.write(chunk)
                     out.flush()
-                else:  # click's test runner: text only
+                else:  # a text stream (run_tool in the tests)
                     sys.stdout.write(chunk.decode(errors='replace'))
             return process.wait()
         finally:
@@ -165,8 +165,8 @@ def run_row(row: Row, work_dir: str, state: str, iters: Optional[int],
     """Invert (resuming a partial row) and evaluate one row; return its
     metrics. Raises ``RuntimeError`` naming the log when it fails."""
     if state == 'stale' and osp.isdir(work_dir):
-        click.echo(f'  settings changed since the last run: starting '
-                   f'{work_dir} over')
+        print(f'  settings changed since the last run: starting '
+              f'{work_dir} over')
         shutil.rmtree(work_dir)
     os.makedirs(work_dir, exist_ok=True)
     spec = row_spec(row, iters)
@@ -185,16 +185,16 @@ def run_row(row: Row, work_dir: str, state: str, iters: Optional[int],
                            f'{last_error(log_path)} (log: {log_path})')
     try:
         metrics, notes = evaluate(work_dir, splits)
-    except click.ClickException as error:
+    except ConfigError as error:
         raise RuntimeError(f'evaluation failed: {error.message}')
     metrics_path = osp.join(work_dir, 'metrics.json')
     write_json(metrics_path, {k: to_json_value(v) for k, v in metrics.items()})
     for note in notes:
-        click.echo(f'  note: {note}')
+        print(f'  note: {note}')
     try:
-        click.echo('  ' + log_to_mlflow(uri, work_dir, metrics, metrics_path))
+        print('  ' + log_to_mlflow(uri, work_dir, metrics, metrics_path))
     except Exception as error:  # metrics.json is written; tracking is extra
-        click.echo(f'  MLflow: logging the row failed ({error})', err=True)
+        print(f'  MLflow: logging the row failed ({error})', file=sys.stderr)
     return json.loads(json.dumps(
         {k: to_json_value(v) for k, v in metrics.items()}))
 
@@ -237,13 +237,11 @@ def log_table(uri: str, experiment: str, grid: Grid, iters: Optional[int],
     from mlflow import MlflowClient
     from mlflow.entities import Metric, Param, RunTag
 
-    from leaps_mm.visualization.mlflow_hook import (check_tracking_store,
-                                                    local_artifact_location)
+    from leaps_mm.tracking import (check_tracking_store, find_parent_run,
+                                   get_or_create_experiment)
     check_tracking_store(uri)
     client = MlflowClient(uri)
-    found = client.get_experiment_by_name(experiment)
-    experiment_id = (found.experiment_id if found else client.create_experiment(
-        experiment, artifact_location=local_artifact_location(uri)))
+    experiment_id = get_or_create_experiment(client, experiment)
     parent = client.create_run(experiment_id, run_name=grid.title, tags={
         'table': grid.name, 'layout': grid.layout,
         'mlflow.note.content': markdown[:8000]}).info.run_id
@@ -276,39 +274,22 @@ def log_table(uri: str, experiment: str, grid: Grid, iters: Optional[int],
     return parent
 
 
-@click.command(context_settings=dict(help_option_names=['-h', '--help']))
-@click.argument('grid_file', metavar='GRID')
-@click.option('--out', help='Output folder (default: work_dirs/tables/<grid '
-              'name>).')
-@click.option('--iters', type=click.IntRange(min=1), help='Steps per video '
-              "for every row (default: the grid's `iters`, else each "
-              "config's).")
-@click.option('--rows', 'only', multiple=True, metavar='NAME',
-              help='Run only this row, by name or work-dir slug '
-              '(repeatable); finished others still appear in the table.')
-@click.option('--force', is_flag=True, help='Run the selected rows from '
-              'scratch even when they are finished.')
-@click.option('--tracking-uri', help='MLflow store for the rows and the '
-              'table (default: $MLFLOW_TRACKING_URI, else '
-              'sqlite:///<out>/mlflow.db).')
-@click.option('--experiment', default='leaps-tables', show_default=True,
-              help='MLflow experiment.')
-def main(grid_file: str, out: Optional[str], iters: Optional[int],
-         only: Tuple[str, ...], force: bool, tracking_uri: Optional[str],
-         experiment: str) -> None:
+def run(grid_file: str, out: Optional[str], iters: Optional[int],
+        only: Sequence[str], force: bool, tracking_uri: Optional[str],
+        experiment: str) -> None:
     """Run every row of GRID (a grid file from registry_configs/tables/),
     evaluate it and write <out>/table.md and <out>/table.json."""
-    from leaps_mm.visualization.mlflow_hook import resolve_tracking_uri
+    from leaps_mm.tracking import resolve_tracking_uri
     try:
         grid = load_grid(grid_file)
     except GridError as error:
-        raise click.ClickException(str(error))
+        raise ConfigError(str(error))
     names = [row.name for row in grid.rows]
     known = set(names) | {row.slug for row in grid.rows}
     unknown = [name for name in only if name not in known]
     if unknown:
-        raise click.UsageError(f'--rows {unknown}: no such row in '
-                               f'{grid_file}; rows are {names}.')
+        raise ConfigError(f'--rows {unknown}: no such row in '
+                          f'{grid_file}; rows are {names}.', exit_code=2)
     selected = [row for row in grid.rows
                 if not only or {row.name, row.slug} & set(only)]
     out = out or osp.join('work_dirs', 'tables', grid.name)
@@ -321,8 +302,8 @@ def main(grid_file: str, out: Optional[str], iters: Optional[int],
     todo = [row for row in selected
             if force or states[row.name][0] != 'done']
     splits = check_rows(todo, grid)
-    click.echo(f'{grid.title}: {len(grid.rows)} rows, {len(todo)} to run, '
-               f'{iters or "config"} iterations per video -> {out}')
+    print(f'{grid.title}: {len(grid.rows)} rows, {len(todo)} to run, '
+          f'{iters or "config"} iterations per video -> {out}')
     results: Dict[str, dict] = {}
     spent: List[float] = []
     start = time.time()
@@ -330,20 +311,20 @@ def main(grid_file: str, out: Optional[str], iters: Optional[int],
         work_dir = osp.join(out, row.slug)
         eta = (duration(sum(spent) / len(spent) * (len(todo) - index))
                if spent else 'after the first row')
-        click.echo(f'\n[{index + 1}/{len(todo)}] {row.name} ({row.config}) '
-                   f'-> {work_dir}   elapsed {duration(time.time() - start)}'
-                   f', ETA {eta}')
+        print(f'\n[{index + 1}/{len(todo)}] {row.name} ({row.config}) '
+              f'-> {work_dir}   elapsed {duration(time.time() - start)}'
+              f', ETA {eta}')
         state = 'stale' if force else states[row.name][0]
         began = time.time()
         try:
             metrics = run_row(row, work_dir, state, iters, uri, experiment,
                               splits[row.name])
             results[row.name] = dict(status='done', metrics=metrics)
-            click.echo(f'  {row.name}: done in {duration(time.time() - began)}')
+            print(f'  {row.name}: done in {duration(time.time() - began)}')
         except (RuntimeError, OSError) as error:
             results[row.name] = dict(status='failed', metrics=None,
                                      error=str(error))
-            click.echo(f'  Row {row.name!r} FAILED: {error}', err=True)
+            print(f'  Row {row.name!r} FAILED: {error}', file=sys.stderr)
         spent.append(time.time() - began)
 
     rows = []
@@ -360,23 +341,70 @@ def main(grid_file: str, out: Optional[str], iters: Optional[int],
         entry.update(result)
         rows.append(entry)
     md_path, json_path, markdown = write_table(out, grid, iters, rows)
-    click.echo('\n' + markdown)
-    click.echo(f'Wrote {osp.abspath(md_path)} and table.json '
-               f'({duration(time.time() - start)})')
+    print('\n' + markdown)
+    print(f'Wrote {osp.abspath(md_path)} and table.json '
+          f'({duration(time.time() - start)})')
     try:
         run_id = log_table(uri, experiment, grid, iters, rows,
                            (md_path, json_path), markdown)
-        click.echo(f'MLflow: table run {run_id} at {uri}' + (
+        print(f'MLflow: table run {run_id} at {uri}' + (
             '' if uri.startswith('http') else
             f'  (browse: mlflow ui --backend-store-uri {uri})'))
     except Exception as error:  # the table files are written
-        click.echo(f'MLflow: logging the table to {uri} failed '
-                   f'({type(error).__name__}: {error}).', err=True)
+        print(f'MLflow: logging the table to {uri} failed '
+              f'({type(error).__name__}: {error}).', file=sys.stderr)
     failed = [r['name'] for r in rows if r['status'] == 'failed']
     if failed:
-        raise click.ClickException(f'{len(failed)} row(s) failed: {failed}; '
-                                   'their errors are in the table notes.')
+        raise ConfigError(f'{len(failed)} row(s) failed: {failed}; '
+                          'their errors are in the table notes.')
+
+
+EXAMPLES = """examples:
+  python tools/tables.py registry_configs/tables/table1_demo.py
+  python tools/tables.py registry_configs/tables/table1_demo.py --iters 50 \\
+      --rows "LEAPS (full)" --out work_dirs/tables/quick
+"""
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=(
+            'Run every row of GRID (a grid file from\n'
+            'registry_configs/tables/), evaluate it and write\n'
+            '<out>/table.md and <out>/table.json.'),
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('grid_file', metavar='GRID', help='Grid file.')
+    parser.add_argument(
+        '--out', help='Output folder (default: work_dirs/tables/<grid '
+        'name>).')
+    parser.add_argument(
+        '--iters', type=int_range(1), help='Steps per video for every row '
+        "(default: the grid's `iters`, else each config's).")
+    parser.add_argument(
+        '--rows', dest='only', action='append', default=[], metavar='NAME',
+        help='Run only this row, by name or work-dir slug (repeatable); '
+        'finished others still appear in the table.')
+    parser.add_argument(
+        '--force', action='store_true', help='Run the selected rows from '
+        'scratch even when they are finished.')
+    parser.add_argument(
+        '--tracking-uri', help='MLflow store for the rows and the table '
+        '(default: $MLFLOW_TRACKING_URI, else sqlite:///<out>/mlflow.db).')
+    parser.add_argument('--experiment', default='leaps-tables',
+                        help='MLflow experiment (default: %(default)s).')
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    try:
+        run(**vars(args))
+    except ConfigError as error:
+        print(f'Error: {error}', file=sys.stderr)
+        return error.exit_code
+    return 0
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(main())

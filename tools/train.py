@@ -16,30 +16,28 @@ earlier stages before it), so one command reproduces a whole chain;
 """
 from __future__ import annotations
 
+import argparse
 import os
 import os.path as osp
 import sys
 import time
-from typing import Sequence
-
-import click
-
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 import _omp  # noqa: E402,F401  (OpenMP wait policy, before torch)
-from _cli import CfgOptionsCommand  # noqa: E402
+from _argtypes import key_value, not_dir  # noqa: E402
+from mmengine.config import DictAction  # noqa: E402
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 
 def load_train_config(config: str, cfg_options: dict,
                       work_dir: str | None):
-    from leaps_mm.apis.cli_config import load_config
+    from leaps_mm.apis.cli_config import ConfigError, load_config
     from leaps_mm.apis.validation import ConfigValueError, validate_options
     cfg = load_config(config, cfg_options)
     try:  # each --cfg-options key against the class its dict builds
         validate_options(cfg, list(cfg_options))
     except ConfigValueError as error:
-        raise click.ClickException(str(error)) from error
+        raise ConfigError(str(error)) from error
     if work_dir:
         cfg.work_dir = work_dir
     cfg.setdefault('work_dir', osp.join(
@@ -81,19 +79,20 @@ def prerequisite(cfg, config: str, from_scratch: bool) -> str | None:
     (or always, ``from_scratch``), else None. A missing file that no config
     makes, or a config that exports elsewhere, is an error naming the keys
     (before any training)."""
+    from leaps_mm.apis.cli_config import ConfigError
     load_from = cfg.get('load_from')
     stage = cfg.get('load_from_config')
     if not load_from or (osp.exists(load_from)
                          and not (from_scratch and stage)):
         return None
     if not stage:
-        raise click.ClickException(
+        raise ConfigError(
             f'{config}: load_from {load_from!r} does not exist and the config '
             'sets no load_from_config that trains it; train that model first '
             'or set load_from=None.')
     made = export_path(load_train_config(stage, {}, None))
     if osp.abspath(made) != osp.abspath(load_from):
-        raise click.ClickException(
+        raise ConfigError(
             f'{config}: load_from_config {stage} exports {made}, not '
             f'load_from {load_from!r}: make them name the same file.')
     return stage
@@ -109,7 +108,7 @@ def train(config: str, cfg_options: dict, work_dir: str | None,
     cfg = load_train_config(config, cfg_options, work_dir)
     stage = prerequisite(cfg, config, from_scratch)
     if stage is not None:
-        click.echo(f'Training {stage} first: it makes {cfg.load_from}.')
+        print(f'Training {stage} first: it makes {cfg.load_from}.')
         train(stage, {}, None, None, export=True, from_scratch=from_scratch)
     torch.set_num_threads(int(cfg.get('num_threads', 2)))
 
@@ -130,9 +129,9 @@ def train(config: str, cfg_options: dict, work_dir: str | None,
     metrics = runner.test()
     top1 = float(metrics.get('acc/top1', float('nan')))
     test_set = cfg.test_dataloader.dataset
-    click.echo(f'{config}: held-out top-1 {top1:.4f} on '
-               f'{test_set.num_samples} clips (seed {test_set.seed}); '
-               f'training took {train_s:.0f} s')
+    print(f'{config}: held-out top-1 {top1:.4f} on '
+          f'{test_set.num_samples} clips (seed {test_set.seed}); '
+          f'training took {train_s:.0f} s', flush=True)
     if not export:
         return None
     model = runner.model.module if hasattr(runner.model, 'module') \
@@ -151,34 +150,58 @@ def train(config: str, cfg_options: dict, work_dir: str | None,
         config=cfg.pretty_text,
     )
     size = export_checkpoint(model, path, meta)
-    click.echo(f'exported {path} ({size / 1024:.0f} KiB)')
+    print(f'exported {path} ({size / 1024:.0f} KiB)')
     return path
 
 
-@click.command(cls=CfgOptionsCommand)
-@click.argument('config', type=click.Path(dir_okay=False))
-@click.option('--work-dir', help='Runner work dir (logs, full checkpoints); '
-              'default: the config\'s work_dir.')
-@click.option('--cfg-options', multiple=True, metavar='KEY=VALUE',
-              help='Override config keys, e.g. train_cfg.max_epochs=2 '
-              '(several after one flag, or repeat it).')
-@click.option('--out', type=click.Path(dir_okay=False),
-              help='Exported checkpoint; default '
-              'checkpoints/demo/<export_name>.pth.')
-@click.option('--no-export', is_flag=True,
-              help='Train and test only; write no exported checkpoint.')
-@click.option('--from-scratch', is_flag=True,
-              help='Also retrain every earlier stage (load_from_config) '
-              'whose export exists, overwriting it.')
-def main(config: str, work_dir: str | None, cfg_options: Sequence[str],
-         out: str | None, no_export: bool, from_scratch: bool) -> None:
-    """Train the demo recognizer of CONFIG (registry_configs/demo/train_*.py),
-    after any missing earlier stage it fine-tunes, report its held-out top-1
-    and export it."""
-    from leaps_mm.apis.cli_config import parse_cfg_options
-    train(config, parse_cfg_options(cfg_options), work_dir, out,
-          export=not no_export, from_scratch=from_scratch)
+EXAMPLES = """examples:
+  python tools/train.py registry_configs/demo/train_r3d_robust.py
+  python tools/train.py registry_configs/demo/train_r3d.py --no-export \\
+      --cfg-options train_cfg.max_epochs=2 train_dataloader.batch_size=8
+"""
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=(
+            'Train the demo recognizer of CONFIG\n'
+            '(registry_configs/demo/train_*.py), after any missing earlier\n'
+            'stage it fine-tunes, report its held-out top-1 and export it.'),
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('config', metavar='CONFIG', type=not_dir,
+                        help='Training config file.')
+    parser.add_argument(
+        '--work-dir', help='Runner work dir (logs, full checkpoints); '
+        'default: the config\'s work_dir.')
+    parser.add_argument(
+        '--cfg-options', nargs='+', type=key_value, action=DictAction,
+        metavar='KEY=VALUE', help='Override config keys, e.g. '
+        'train_cfg.max_epochs=2 (several after one flag, or repeat it).')
+    parser.add_argument(
+        '--out', type=not_dir, help='Exported checkpoint; default '
+        'checkpoints/demo/<export_name>.pth.')
+    parser.add_argument(
+        '--no-export', action='store_true',
+        help='Train and test only; write no exported checkpoint.')
+    parser.add_argument(
+        '--from-scratch', action='store_true',
+        help='Also retrain every earlier stage (load_from_config) whose '
+        'export exists, overwriting it.')
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    from leaps_mm.apis.cli_config import ConfigError
+    try:
+        train(args.config, args.cfg_options or {}, args.work_dir, args.out,
+              export=not args.no_export, from_scratch=args.from_scratch)
+    except ConfigError as error:
+        print(f'Error: {error}', file=sys.stderr)
+        return error.exit_code
+    return 0
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(main())

@@ -7,18 +7,33 @@ with an Optuna search; every trial is a short tools/invert.py run.
 Rerun the same command to resume; start it several times (or pass
 --n-jobs) to run trials in parallel on the same study.
 """
+import argparse
 import os.path as osp
 import shlex
 import sys
-from typing import Optional, Tuple
-
-import click
+from typing import Optional, Sequence
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 import _omp  # noqa: E402,F401  (OpenMP wait policy, before torch)
-from _cli import CfgOptionsCommand  # noqa: E402
+from _argtypes import int_range, key_value  # noqa: E402
+from mmengine.config import DictAction  # noqa: E402
 
 DEFAULT_TRIALS = 20
+
+
+def parse_options(options: Sequence[str]) -> dict:
+    """``KEY=VALUE`` strings (the space file's ``cfg_options``, then
+    --cfg-options) as one dict, each value parsed as by mmengine's
+    DictAction."""
+    from leaps_mm.apis.cli_config import ConfigError
+    parsed = {}
+    for option in options:
+        if '=' not in option:
+            raise ConfigError(f'cfg_options {option!r} is not KEY=VALUE '
+                              '(e.g. leaps.loop.iters=100).')
+        key, value = option.split('=', 1)
+        parsed[key] = DictAction._parse_iterable(value)
+    return parsed
 
 
 def _pick(cli, settings: dict, key: str, default=None):
@@ -26,58 +41,19 @@ def _pick(cli, settings: dict, key: str, default=None):
     return cli if cli is not None else settings.get(key, default)
 
 
-@click.command(cls=CfgOptionsCommand,
-               context_settings=dict(help_option_names=['-h', '--help']))
-@click.argument('config')
-@click.option('--space', 'space_file', required=True,
-              help='Space file: `space` (config keys and their ranges or '
-              'choices) and optional `tuning` settings.')
-@click.option('--out', help='Search folder: study.db, trial_<n>/, '
-              'best_config.py (default: work_dirs/tune_<config name>).')
-@click.option('--n-trials', type=click.IntRange(min=1), help='Finished '
-              f'trials the study should have (default: the space file\'s, '
-              f'else {DEFAULT_TRIALS}); a resumed study runs the rest.')
-@click.option('--iters', type=click.IntRange(min=1), help='Steps per video '
-              'in a trial (default: the space file\'s, else the config\'s).')
-@click.option('--stimuli', help='Videos per trial: a count, spread evenly '
-              'over the job list, or job indices "0,5,9" (default: the space '
-              'file\'s, else all).')
-@click.option('--objective-net', type=click.Choice(['verifier', 'judge',
-                                                    'model']),
-              help='Net whose top-1 / target probability is maximised '
-              '(default: the space file\'s, else verifier).')
-@click.option('--n-jobs', type=click.IntRange(min=1), default=1,
-              show_default=True, help='Trials run at once by this process.')
-@click.option('--study-name', help='Optuna study (default: the config '
-              'name).')
-@click.option('--storage', help='Optuna storage URL (default: '
-              'sqlite:///<out>/study.db).')
-@click.option('--sampler-seed', type=int, help='Seed of the TPE sampler '
-              '(give each parallel process its own).')
-@click.option('--gifs', type=click.IntRange(min=0), help='Synthesized gifs '
-              'logged per trial (default 4).')
-@click.option('--cfg-options', multiple=True, metavar='KEY=VALUE',
-              help='Fixed overrides for every trial (several after one '
-              'flag, or repeat it).')
-@click.option('--no-config-trial', is_flag=True, help='Do not run the '
-              'config\'s own values as the first trial.')
-@click.option('--tracking-uri', help='MLflow tracking URI (default: '
-              '$MLFLOW_TRACKING_URI, else sqlite:///<out>/mlflow.db).')
-@click.option('--experiment', default='leaps_tuning', show_default=True,
-              help='MLflow experiment.')
-@click.option('--no-mlflow', is_flag=True, help='Do not track in MLflow.')
-def main(config: str, space_file: str, out: Optional[str],
-         n_trials: Optional[int], iters: Optional[int],
-         stimuli: Optional[str], objective_net: Optional[str], n_jobs: int,
-         study_name: Optional[str], storage: Optional[str],
-         sampler_seed: Optional[int], gifs: Optional[int],
-         cfg_options: Tuple[str, ...], no_config_trial: bool,
-         tracking_uri: Optional[str], experiment: str,
-         no_mlflow: bool) -> None:
+def run(config: str, space_file: str, out: Optional[str],
+        n_trials: Optional[int], iters: Optional[int],
+        stimuli: Optional[str], objective_net: Optional[str], n_jobs: int,
+        study_name: Optional[str], storage: Optional[str],
+        sampler_seed: Optional[int], gifs: Optional[int],
+        cfg_options: Optional[dict], no_config_trial: bool,
+        tracking_uri: Optional[str], experiment: str,
+        no_mlflow: bool) -> None:
     """Search the keys in SPACE for the values that make CONFIG's
     inversions best recognised by the verifier (or --objective-net), and
     write them as <out>/best_config.py, a config inheriting CONFIG."""
-    from leaps_mm.apis.cli_config import load_config, parse_cfg_options
+    from leaps_mm.apis.cli_config import ConfigError, load_config
+    from leaps_mm.evaluation.tables import option_text
     from leaps_mm.tuning import (Search, SearchError, SearchSettings,
                                  SpaceError, load_space)
     from leaps_mm.tuning.space import lookup
@@ -87,9 +63,9 @@ def main(config: str, space_file: str, out: Optional[str],
     try:
         cfg0 = load_config(config, {})
         space0 = load_space(space_file, cfg0)
-        fixed = list(space0.settings.get('cfg_options') or []) + list(
-            cfg_options)
-        cfg = load_config(config, parse_cfg_options(fixed))
+        fixed = list(space0.settings.get('cfg_options') or []) + [
+            f'{k}={option_text(v)}' for k, v in (cfg_options or {}).items()]
+        cfg = load_config(config, parse_options(fixed))
         space = load_space(space_file, cfg)
         settings = space.settings
         for option in fixed:
@@ -116,13 +92,14 @@ def main(config: str, space_file: str, out: Optional[str],
             sampler_seed=_pick(sampler_seed, settings, 'sampler_seed'),
             gifs=_pick(gifs, settings, 'gifs', 4), fixed_options=fixed,
             config_trial=not no_config_trial,
-            command=shlex.join(sys.argv)), cfg, space, echo=click.echo)
+            command=shlex.join(sys.argv)), cfg, space,
+            echo=lambda message: print(message, flush=True))
         study = search.run()
     except (SpaceError, SearchError) as error:
-        raise click.ClickException(str(error)) from error
+        raise ConfigError(str(error)) from error
     except KeyboardInterrupt:
-        click.echo('\nInterrupted: rerun the same command to resume.',
-                   err=True)
+        print('\nInterrupted: rerun the same command to resume.',
+              file=sys.stderr)
         sys.exit(130)
     report(study, search, cfg, space, lookup)
 
@@ -134,35 +111,122 @@ def report(study, search, cfg, space, lookup) -> None:
     complete = [t for t in study.get_trials(deepcopy=False)
                 if t.state == TrialState.COMPLETE]
     if not complete:
-        click.echo('No trial has finished yet.')
+        print('No trial has finished yet.')
         return
     best = max(complete, key=lambda t: t.value)
     attrs = best.user_attrs
-    click.echo(f'\nBest: trial {best.number}, objective {best.value:.4f} '
-               f'({attrs["net"]} top-1 {attrs["correct"]}/{attrs["num_jobs"]}'
-               f', mean target probability {attrs["mean_prob"]:.3f})')
+    print(f'\nBest: trial {best.number}, objective {best.value:.4f} '
+          f'({attrs["net"]} top-1 {attrs["correct"]}/{attrs["num_jobs"]}'
+          f', mean target probability {attrs["mean_prob"]:.3f})')
     baseline = [t for t in complete if t.user_attrs.get('config_values')]
     if baseline:
         base = baseline[0]
-        click.echo(f'Config values (trial {base.number}): objective '
-                   f'{base.value:.4f} (top-1 {base.user_attrs["correct"]}/'
-                   f'{base.user_attrs["num_jobs"]}, mean target probability '
-                   f'{base.user_attrs["mean_prob"]:.3f})')
+        print(f'Config values (trial {base.number}): objective '
+              f'{base.value:.4f} (top-1 {base.user_attrs["correct"]}/'
+              f'{base.user_attrs["num_jobs"]}, mean target probability '
+              f'{base.user_attrs["mean_prob"]:.3f})')
     for param in space.params:
         current = lookup(cfg, param.keys[0])
         value = best.params.get(param.name)
         shown = f'{value:.4g}' if isinstance(value, float) else value
-        click.echo(f'  {param.name} = {shown}   (config: {current!r}; '
-                   f'{", ".join(param.keys)})')
+        print(f'  {param.name} = {shown}   (config: {current!r}; '
+              f'{", ".join(param.keys)})')
     out = search.out
-    click.echo(f'Best config: {osp.join(out, "best_config.py")}  (run: '
-               f'python tools/invert.py {osp.join(out, "best_config.py")})')
-    click.echo(f'Study: {search.storage_url} (study {study.study_name!r})')
+    print(f'Best config: {osp.join(out, "best_config.py")}  (run: '
+          f'python tools/invert.py {osp.join(out, "best_config.py")})')
+    print(f'Study: {search.storage_url} (study {study.study_name!r})')
     if search.tracker is not None:
         uri = search.tracker.uri
-        click.echo(f'MLflow: {uri}' + ('' if uri.startswith('http') else
-                   f'  (browse: mlflow ui --backend-store-uri {uri})'))
+        print(f'MLflow: {uri}' + ('' if uri.startswith('http') else
+              f'  (browse: mlflow ui --backend-store-uri {uri})'))
+
+
+EXAMPLES = """examples:
+  python tools/tune.py registry_configs/ablations/full.py \\
+      --space registry_configs/tuning/leaps_demo_space.py --n-trials 12
+  python tools/tune.py registry_configs/ablations/full.py \\
+      --space registry_configs/tuning/leaps_demo_space.py --n-jobs 2 \\
+      --cfg-options leaps.batch_size=2 leaps.seed=1
+
+Rerun the same command to resume; start it several times (or pass
+--n-jobs) to run trials in parallel on the same study.
+"""
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=(
+            "Search the keys in SPACE for the values that make CONFIG's\n"
+            'inversions best recognised by the verifier (or --objective-\n'
+            'net), and write them as <out>/best_config.py, a config\n'
+            'inheriting CONFIG.'),
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('config', metavar='CONFIG',
+                        help='Inversion config file.')
+    parser.add_argument(
+        '--space', dest='space_file', required=True, metavar='SPACE',
+        help='Space file: `space` (config keys and their ranges or choices) '
+        'and optional `tuning` settings.')
+    parser.add_argument(
+        '--out', help='Search folder: study.db, trial_<n>/, best_config.py '
+        '(default: work_dirs/tune_<config name>).')
+    parser.add_argument(
+        '--n-trials', type=int_range(1), help='Finished trials the study '
+        "should have (default: the space file's, else "
+        f'{DEFAULT_TRIALS}); a resumed study runs the rest.')
+    parser.add_argument(
+        '--iters', type=int_range(1), help='Steps per video in a trial '
+        "(default: the space file's, else the config's).")
+    parser.add_argument(
+        '--stimuli', help='Videos per trial: a count, spread evenly over '
+        'the job list, or job indices "0,5,9" (default: the space '
+        "file's, else all).")
+    parser.add_argument(
+        '--objective-net', choices=['verifier', 'judge', 'model'],
+        help='Net whose top-1 / target probability is maximised (default: '
+        "the space file's, else verifier).")
+    parser.add_argument(
+        '--n-jobs', type=int_range(1), default=1, help='Trials run at once '
+        'by this process (default: %(default)s).')
+    parser.add_argument('--study-name',
+                        help='Optuna study (default: the config name).')
+    parser.add_argument(
+        '--storage', help='Optuna storage URL (default: '
+        'sqlite:///<out>/study.db).')
+    parser.add_argument(
+        '--sampler-seed', type=int, help='Seed of the TPE sampler (give '
+        'each parallel process its own).')
+    parser.add_argument(
+        '--gifs', type=int_range(0), help='Synthesized gifs logged per '
+        'trial (default 4).')
+    parser.add_argument(
+        '--cfg-options', nargs='+', type=key_value, action=DictAction,
+        metavar='KEY=VALUE', help='Fixed overrides for every trial (several '
+        'after one flag, or repeat it).')
+    parser.add_argument(
+        '--no-config-trial', action='store_true', help="Do not run the "
+        "config's own values as the first trial.")
+    parser.add_argument(
+        '--tracking-uri', help='MLflow tracking URI (default: '
+        '$MLFLOW_TRACKING_URI, else sqlite:///<out>/mlflow.db).')
+    parser.add_argument('--experiment', default='leaps_tuning',
+                        help='MLflow experiment (default: %(default)s).')
+    parser.add_argument('--no-mlflow', action='store_true',
+                        help='Do not track in MLflow.')
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    from leaps_mm.apis.cli_config import ConfigError
+    try:
+        run(**vars(args))
+    except ConfigError as error:
+        print(f'Error: {error}', file=sys.stderr)
+        return error.exit_code
+    return 0
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(main())

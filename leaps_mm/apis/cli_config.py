@@ -3,23 +3,22 @@ each thing that can be wrong in it."""
 import difflib
 import os.path as osp
 import re
-from typing import Any, List, Optional, Sequence
+from typing import Any, List, Optional
 
-import click
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 
 
-def parse_cfg_options(options: Sequence[str]) -> dict:
-    """``KEY=VALUE`` strings parsed like mmengine's ``--cfg-options``."""
-    parsed = {}
-    for option in options:
-        if '=' not in option:
-            raise click.BadParameter(
-                f'{option!r} is not KEY=VALUE (e.g. leaps.loop.iters=100).',
-                param_hint='--cfg-options')
-        key, value = option.split('=', 1)
-        parsed[key] = DictAction._parse_iterable(value)
-    return parsed
+class ConfigError(Exception):
+    """A problem with what was given to a command-line tool (a config, a
+    file, a value), named in its message. Each tool's ``main`` prints it as
+    ``Error: <message>`` on stderr and exits with ``exit_code``: 1, or 2
+    for a wrong combination of command-line arguments (as argparse's own
+    usage errors)."""
+
+    def __init__(self, message: str, exit_code: int = 1):
+        super().__init__(message)
+        self.message = message
+        self.exit_code = exit_code
 
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -46,21 +45,21 @@ def load_config(config: str, cfg_options: dict,
     """Read ``config`` and merge ``cfg_options`` into it; a missing file, an
     error inside the config, a config without ``leaps`` (with
     ``require_leaps``) or an option for a key the config lacks is a
-    ``click.ClickException`` naming it."""
+    ``ConfigError`` naming it."""
     if not osp.isfile(config):
-        raise click.ClickException(f'Config file {config!r} does not exist.')
+        raise ConfigError(f'Config file {config!r} does not exist.')
     try:
         cfg = Config.fromfile(config)
     except Exception as error:  # syntax or base errors inside the config
-        raise click.ClickException(
+        raise ConfigError(
             f'Could not read config {config!r}: {type(error).__name__}: '
             f'{error}') from error
     if require_leaps and not isinstance(cfg.get('leaps'), dict):
-        raise click.ClickException(no_leaps_section(config))
+        raise ConfigError(no_leaps_section(config))
     for key in cfg_options:
         head = key.split('.')[0]
         if head not in cfg:
-            raise click.ClickException(
+            raise ConfigError(
                 f'--cfg-options {key}: the config has no key {head!r}; '
                 f'top-level keys are {sorted(cfg.keys())}.')
     cfg.merge_from_dict(cfg_options)
