@@ -10,6 +10,8 @@ from leaps_mm.losses import (ClassificationLoss, FeatureDiversityLoss,
                              PrimingLoss, TemporalCoherenceLoss,
                              TotalVariationLoss, jaccard_similarity,
                              resolve_layer_weights)
+from leaps_mm.loops import build_job_optimisation
+from leaps_mm.losses import StillFrameLoss
 from leaps_mm.losses.distances import DISTANCES
 from leaps_mm.registry import MODELS
 from mm_builders import MMACTION, model_config, x3d_config
@@ -316,3 +318,31 @@ def test_diversity_needs_a_batchnorm_verifier():
     message = str(error.value)
     assert 'TimeSformer' in message and 'BatchNorm' in message
     assert 'X3D' in message and 'FeatureDiversityLoss' in message
+
+
+# --- the still-frame prior ---------------------------------------------------
+def test_still_frame_loss_is_the_target_probability_of_the_still():
+    logits = t([0.0, math.log(3.0)], [2.0, 2.0]).float()
+    out = StillFrameLoss(weight=2.0)(state(
+        still_logits=logits, targets=torch.tensor([1, 0]),
+        video=torch.zeros(2, 3, 2, 2, 2)))
+    # softmax: [1/4, 3/4] and [1/2, 1/2]; target 1 and 0; times the weight
+    assert torch.allclose(out, torch.tensor([1.5, 1.0]))
+
+
+def test_still_is_one_frame_of_each_job_repeated_and_the_loss_falls():
+    cfg = dict(type='LEAPSInverter', target=x3d_config(head_std=1.0),
+               losses=[dict(type='StillFrameLoss')], input_size=(4, 32, 32))
+    with DefaultScope.overwrite_default_scope('leaps_mm'):
+        inverter = MODELS.build(cfg)
+    inverter.reset(torch.tensor([1, 2]), None)
+    video = torch.arange(2 * 4, dtype=torch.float).reshape(2, 1, 4, 1, 1)
+    still = inverter._still(video.expand(2, 3, 4, 2, 2))
+    for j in range(2):  # every frame of job j is one frame of job j
+        frame = still[j, 0, 0, 0, 0]
+        assert (still[j] == frame).all() and frame in video[j, 0, :, 0, 0]
+    optim_wrapper, scheduler = build_job_optimisation(inverter, 15)
+    first = inverter.step(optim_wrapper)['loss_still']
+    for _ in range(14):
+        last = inverter.step(optim_wrapper)['loss_still']
+    assert (last < first).all()

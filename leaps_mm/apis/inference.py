@@ -146,8 +146,15 @@ def init_inverter(config: Union[str, Config, nn.Module],
             e.g. ``input_size=(8, 112, 112)``).
     """
     target = config if isinstance(config, nn.Module) else None
-    cfg = _load(recipe or DEFAULT_RECIPE if target is not None else config,
-                cfg_options)
+    if target is not None and recipe is None:
+        if not osp.isfile(DEFAULT_RECIPE):  # an installed copy: no configs
+            raise FileNotFoundError(
+                'init_inverter: a built recognizer needs a recipe config '
+                '(recipe=PATH, a config with a `leaps` section, e.g. '
+                "leaps_mm's registry_configs/demo/leaps_r3d.py); the default "
+                f'{DEFAULT_RECIPE} is not there.')
+        recipe = DEFAULT_RECIPE
+    cfg = _load(recipe if target is not None else config, cfg_options)
     runner_cfg = build_runner_config(cfg)
     kwargs = runner_cfg.model.to_dict()
     kwargs.pop('type')

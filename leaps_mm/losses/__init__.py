@@ -5,10 +5,11 @@ from .distances import DISTANCES, jaccard_similarity
 from .diversity import FeatureDiversityLoss
 from .input_priors import InputNormLoss, TotalVariationLoss
 from .priming import PrimingLoss, resolve_layer_weights
+from .still_frame import StillFrameLoss
 
 __all__ = [
     'InversionState', 'LossTerm', 'ClassificationLoss', 'LogitMaximization',
     'TemporalCoherenceLoss', 'DISTANCES', 'jaccard_similarity',
     'FeatureDiversityLoss', 'InputNormLoss', 'TotalVariationLoss',
-    'PrimingLoss', 'resolve_layer_weights'
+    'PrimingLoss', 'resolve_layer_weights', 'StillFrameLoss'
 ]

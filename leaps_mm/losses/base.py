@@ -19,6 +19,8 @@ class InversionState:
         temporal: the coherence layer's activation ``(N, C, T', S)``.
         bn_stats: per verifier BatchNorm layer, ``(mean, var, running_mean,
             running_var)`` with batch statistics ``(N, C_k)``.
+        still_logits: the target's class scores ``(N, K)`` of a still of x*
+            (one random frame repeated over time).
     """
     video: torch.Tensor
     targets: torch.Tensor
@@ -27,6 +29,7 @@ class InversionState:
     stimulus_means: Dict[str, torch.Tensor] = field(default_factory=dict)
     temporal: Optional[torch.Tensor] = None
     bn_stats: List[Tuple[torch.Tensor, ...]] = field(default_factory=list)
+    still_logits: Optional[torch.Tensor] = None
 
 
 class LossTerm(nn.Module):
@@ -34,7 +37,8 @@ class LossTerm(nn.Module):
 
     Subclasses set ``name`` (the logged key is ``loss_<name>``), declare what
     they read in ``requires`` (a subset of ``'logits'``, ``'means'``,
-    ``'temporal'``, ``'bn_stats'``) and implement :meth:`compute`.
+    ``'temporal'``, ``'bn_stats'``, ``'still_logits'``) and implement
+    :meth:`compute`.
     """
     name: ClassVar[str] = ''
     requires: ClassVar[FrozenSet[str]] = frozenset()

@@ -422,6 +422,15 @@ class LEAPSInverter(BaseModel):
         """A network input in the networks' memory format."""
         return channels_last_input(video) if self.channels_last else video
 
+    def _still(self, video: torch.Tensor) -> torch.Tensor:
+        """``(N, C, T, H, W)`` -> each job's frame ``t_j`` repeated over
+        time, ``t_j`` drawn from the job's generator."""
+        frames = torch.cat([torch.randint(video.shape[2], (1, ), generator=g)
+                            for g in self.generators]).to(video.device)
+        still = video[torch.arange(video.shape[0], device=video.device), :,
+                      frames]  # N, C, H, W
+        return still[:, :, None].expand_as(video)
+
     def _to_verifier(self, video: torch.Tensor) -> torch.Tensor:
         return self._renormalize(video, self.verifier_mean, self.verifier_std,
                                  self.verifier_input_size)
@@ -450,6 +459,10 @@ class LEAPSInverter(BaseModel):
             video=video, targets=self.targets, logits=logits,
             means=captured.means, stimulus_means=self.stimulus_means,
             temporal=captured.temporal)
+        if 'still_logits' in self.requires:
+            with self._autocast():
+                state.still_logits = recognizer_logits(
+                    self.target, self._still(fed))
         if self.verifier_taps is not None:
             fed_v = self._to_verifier(video)
             with self.verifier_taps.capture(
