@@ -109,8 +109,9 @@ def test_config_builds_and_inverts_two_steps(path):
     assert runner_cfg.model.target.type.split('.')[-1].startswith(
         'Recognizer')
     assert runner_cfg.test_dataloader.dataset.type == 'StimulusDataset'
-    assert runner_cfg.leaps_identity.target_checkpoint == (
+    assert runner_cfg.test_cfg.identity.target_checkpoint == (
         inverter_cfg.target_checkpoint)
+    assert 'leaps_identity' not in runner_cfg
 
     # two LEAPS steps, random weights, small sizes
     model_cfg = runner_cfg.model

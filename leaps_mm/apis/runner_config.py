@@ -18,7 +18,7 @@ from mmengine.config import Config
 from leaps_mm.datasets import KINETICS400_CLASSES
 from leaps_mm.datasets.stimulus_dataset import read_class_names
 from leaps_mm.models.scorers import scorer_kwargs
-from leaps_mm.visualization import mlflow_hook  # noqa: F401  (registers it)
+from leaps_mm.engine.hooks import mlflow_hook  # noqa: F401  (registers it)
 
 _TRAINING_KEYS = ('train_dataloader', 'val_dataloader', 'train_cfg', 'val_cfg',
                   'val_evaluator', 'optim_wrapper', 'param_scheduler',
@@ -375,15 +375,22 @@ def build_runner_config(cfg: Config) -> Config:
                               **leaps.get('evaluation', {}))
     out.randomness = dict(seed=leaps.seed, deterministic=False)
     out.log_level = leaps.get('log_level', 'WARNING')
-    tracking = dict(dict(enabled=True, experiment='leaps'),
-                    **leaps.get('tracking', {}))
-    hooks = list(leaps.get('custom_hooks', []))
-    if tracking.pop('enabled'):
-        hooks.append(dict(type='MLflowTrackingHook', **tracking))
-    out.custom_hooks = hooks
-    out.leaps_identity = dict(
+    # what the sweep ran, in every job's result.json (the loop's
+    # ``identity``) and on the MLflow parent run (the hook's)
+    identity = dict(
         config=osp.abspath(cfg.filename) if cfg.filename else None,
         target_checkpoint=leaps.inverter.get('target_checkpoint'),
         verifier_checkpoint=leaps.inverter.get('verifier_checkpoint'),
         judge_checkpoint=leaps.inverter.get('judge_checkpoint'))
+    out.test_cfg.identity = identity
+    tracking = dict(dict(enabled=True, experiment='leaps'),
+                    **leaps.get('tracking', {}))
+    hooks = list(leaps.get('custom_hooks', []))
+    if tracking.pop('enabled'):
+        # the sweep's own values win over same-named leaps.tracking keys
+        hooks.append(dict(
+            tracking, type='MLflowTrackingHook', identity=identity,
+            seed=leaps.seed, fps=leaps.loop.get('fps', 8),
+            resume=leaps.loop.get('resume', False)))
+    out.custom_hooks = hooks
     return out

@@ -319,7 +319,7 @@ def _leaps_sections(cfg: Any) -> List[Tuple[str, Any, Any]]:
     from leaps_mm.loops import InversionLoop
     from leaps_mm.models.inverter import LEAPSInverter
     from leaps_mm.models.taps import FeatureTaps
-    from leaps_mm.visualization.mlflow_hook import MLflowTrackingHook
+    from leaps_mm.engine.hooks import MLflowTrackingHook
 
     class Tracking(MLflowTrackingHook):  # `enabled` is read by the builder
         def __init__(self, enabled: bool = True, **kwargs) -> None:

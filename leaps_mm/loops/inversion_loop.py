@@ -60,6 +60,9 @@ class InversionLoop(BaseLoop):
             sweep's gallery (``gallery.png`` / ``.gif`` / ``.mp4``, see
             :func:`~leaps_mm.visualization.gallery.write_sweep_gallery`) into
             the work dir; its paths are in ``gallery_files`` for the hooks.
+        identity: what the sweep ran (config path, checkpoints, settings
+            id; ``build_runner_config`` and tools/invert.py fill it), added
+            to every job's ``result.json``.
 
     A job whose loss turns NaN or Inf (checked at log steps, over every step
     since the last) is reported as failed: ``failed.json`` names the first
@@ -83,7 +86,8 @@ class InversionLoop(BaseLoop):
                  fps: float = 8,
                  seed: int = 0,
                  resume: bool = False,
-                 gallery: bool = True) -> None:
+                 gallery: bool = True,
+                 identity: Optional[dict] = None) -> None:
         if isinstance(iters, bool) or not isinstance(iters, int) or \
                 iters < 1:  # 0 would leave the job without losses
             raise ValueError(f'leaps.loop.iters must be a whole number '
@@ -101,6 +105,7 @@ class InversionLoop(BaseLoop):
         self.seed = seed
         self.resume = resume
         self.gallery = gallery
+        self.identity = dict(identity or {})
         self.gallery_files: Dict[str, str] = {}  # set at the sweep's end
         self._stop = StopSignals()  # entered (handlers installed) in run()
         self._sweep_bar: Optional[tqdm] = None
@@ -311,7 +316,7 @@ class InversionLoop(BaseLoop):
                 seed=self.seed + index,
                 final_losses={k: float(v[j]) for k, v in per_job.items()},
                 history=history[j],
-                extra=dict(self.runner.cfg.get('leaps_identity', {})))
+                extra=dict(self.identity))
             record.add_scores({k: v[j] for k, v in scores.items()},
                               dataset.metainfo['classes'])
             write_job_outputs(osp.join(self.runner.work_dir, ids[j]),

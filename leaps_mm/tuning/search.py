@@ -179,7 +179,7 @@ class Search:
         return study
 
     def _open_tracking(self, study) -> None:
-        from leaps_mm.visualization.mlflow_hook import MLflowUnavailableError
+        from leaps_mm.tracking import MLflowUnavailableError
 
         from .tracking import SearchTracker
         s = self.settings

@@ -11,11 +11,9 @@ import os.path as osp
 import time
 from typing import Any, Callable, Dict, Optional, Sequence
 
-from leaps_mm.visualization.mlflow_hook import (MAX_PARAM_VALUE,
-                                                check_tracking_store,
-                                                flatten_params,
-                                                local_artifact_location,
-                                                resolve_tracking_uri)
+from leaps_mm.tracking import (MAX_PARAM_VALUE, check_tracking_store,
+                               get_or_create_experiment, log_params,
+                               resolve_tracking_uri)
 
 
 class SearchTracker:
@@ -36,13 +34,8 @@ class SearchTracker:
         check_tracking_store(self.uri)
         self.client: Optional[MlflowClient] = MlflowClient(self.uri)
         self.warn = warn
-        experiment_obj = self.client.get_experiment_by_name(experiment)
-        if experiment_obj is None:
-            self.experiment_id = self.client.create_experiment(
-                experiment, artifact_location=local_artifact_location(
-                    self.uri))
-        else:
-            self.experiment_id = experiment_obj.experiment_id
+        self.experiment_id = get_or_create_experiment(self.client,
+                                                      experiment)
         self.parent_id: Optional[str] = None
 
     def _safely(self, what: str, fn: Callable[[Any], Any]) -> Any:
@@ -63,7 +56,6 @@ class SearchTracker:
                     artifacts: Sequence[str]) -> str:
         """Reopen run ``run_id`` (a resumed search) or start a new parent
         run with ``params``, ``tags`` and ``artifacts``; return its id."""
-        from mlflow.entities import Param
         client = self.client
         if run_id is not None:
             try:
@@ -74,10 +66,7 @@ class SearchTracker:
                 pass
         run = client.create_run(self.experiment_id, run_name=name, tags=tags)
         self.parent_id = run.info.run_id
-        flat = [Param(k, v[:MAX_PARAM_VALUE])
-                for k, v in flatten_params(params).items()]
-        for start in range(0, len(flat), 100):
-            client.log_batch(self.parent_id, params=flat[start:start + 100])
+        log_params(client, self.parent_id, params)
         for path in artifacts:
             client.log_artifact(self.parent_id, path)
         return self.parent_id

@@ -1,0 +1,3 @@
+from .mlflow_hook import MLflowTrackingHook
+
+__all__ = ['MLflowTrackingHook']
