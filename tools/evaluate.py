@@ -584,7 +584,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         '(default: the one tools/invert.py dumped into WORK_DIR).')
     parser.add_argument(
         '--tracking-uri', help='MLflow store of the run (default: '
-        'sqlite:///<WORK_DIR>/mlflow.db when that file exists).')
+        '$MLFLOW_TRACKING_URI, else sqlite:///<WORK_DIR>/mlflow.db when '
+        'that file exists).')
     parser.add_argument('--no-mlflow', action='store_true',
                         help='Do not log to MLflow.')
     return parser.parse_args(argv)

@@ -136,9 +136,9 @@ def report(study, search, cfg, space, lookup) -> None:
           f'python tools/invert.py {osp.join(out, "best_config.py")})')
     print(f'Study: {search.storage_url} (study {study.study_name!r})')
     if search.tracker is not None:
-        uri = search.tracker.uri
-        print(f'MLflow: {uri}' + ('' if uri.startswith('http') else
-              f'  (browse: mlflow ui --backend-store-uri {uri})'))
+        from leaps_mm.tracking import ui_hint
+        tracker = search.tracker
+        print(ui_hint(tracker.uri, tracker.experiment_id, tracker.parent_id))
 
 
 EXAMPLES = """examples:
