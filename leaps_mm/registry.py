@@ -40,11 +40,11 @@ TRANSFORMS = Registry('transform', parent=MMACTION_TRANSFORMS, scope='leaps_mm',
 METRICS = Registry('metric', parent=MMACTION_METRICS, scope='leaps_mm',
                    locations=['leaps_mm.evaluation'])
 HOOKS = Registry('hook', parent=MMACTION_HOOKS, scope='leaps_mm',
-                 locations=['leaps_mm.visualization'])
+                 locations=['leaps_mm.engine'])
 VISBACKENDS = Registry('vis_backend', parent=MMACTION_VISBACKENDS,
-                       scope='leaps_mm', locations=['leaps_mm.visualization'])
+                       scope='leaps_mm', locations=['leaps_mm.engine'])
 VISUALIZERS = Registry('visualizer', parent=MMACTION_VISUALIZERS,
-                       scope='leaps_mm', locations=['leaps_mm.visualization'])
+                       scope='leaps_mm', locations=['leaps_mm.engine'])
 
 # Empty children, so that mmengine resolves these kinds in the leaps_mm scope.
 DATA_SAMPLERS = Registry('data sampler', parent=MMACTION_DATA_SAMPLERS,

@@ -319,10 +319,13 @@ def _leaps_sections(cfg: Any) -> List[Tuple[str, Any, Any]]:
     from leaps_mm.loops import InversionLoop
     from leaps_mm.models.inverter import LEAPSInverter
     from leaps_mm.models.taps import FeatureTaps
-    from leaps_mm.engine.hooks import MLflowTrackingHook
 
-    class Tracking(MLflowTrackingHook):  # `enabled` is read by the builder
-        def __init__(self, enabled: bool = True, **kwargs) -> None:
+    class Tracking:  # the hook's keys a user sets (build_runner_config
+        # passes MLflowTrackingHook the run's identity, seed, fps, resume)
+        def __init__(self, enabled: bool = True,
+                     tracking_uri: Optional[str] = None,
+                     experiment: str = 'leaps',
+                     timeout: float = 5.0) -> None:
             pass
 
     Tracking.__name__ = 'leaps.tracking'

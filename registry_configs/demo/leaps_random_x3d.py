@@ -10,7 +10,8 @@ model = dict(cls_head=dict(num_classes=8))
 verifier = dict(cls_head=dict(num_classes=8))
 test_pipeline = [
     dict(type='PyAVInit'),
-    dict(type='SampleFrames', clip_len=16, frame_interval=1, num_clips=1,
+    # 8 frames (x*'s length) at interval 2: the stimuli's 16 frames
+    dict(type='SampleFrames', clip_len=8, frame_interval=2, num_clips=1,
          test_mode=True),
     dict(type='PyAVDecode'),
     dict(type='Resize', scale=(-1, 64)),
