@@ -8,7 +8,7 @@ import torch
 from mmengine.logging import HistoryBuffer
 from torch import nn
 
-from leaps_mm.utils import CheckpointError, load_recognizer_checkpoint
+from leaps_mm.fileio import CheckpointError, load_recognizer_checkpoint
 
 
 def small_net() -> nn.Module:
@@ -85,7 +85,7 @@ def test_getattr_is_limited_to_history_buffer_statistics(tmp_path):
 def test_trust_checkpoint_opts_out_of_the_safe_loader(tmp_path, monkeypatch):
     """The refusal points at --trust-checkpoint; with it, the file is plain
     pickle: its code runs (here: harmlessly, in a temporary folder)."""
-    from leaps_mm.utils.checkpoint import load_checkpoint_file
+    from leaps_mm.fileio.checkpoint import load_checkpoint_file
     monkeypatch.chdir(tmp_path)
     path = tmp_path / 'evil.pth'
     torch.save({'state_dict': {}, 'payload': _Exploit()}, path)

@@ -183,7 +183,7 @@ def test_an_http_error_names_the_status_not_the_file(tmp_path):
     import http.server
     import threading
 
-    from leaps_mm.utils.checkpoint import CheckpointError, load_checkpoint_file
+    from leaps_mm.fileio.checkpoint import CheckpointError, load_checkpoint_file
     handler = functools.partial(http.server.SimpleHTTPRequestHandler,
                                 directory=str(tmp_path))
     handler.log_message = lambda *args: None

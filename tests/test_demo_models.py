@@ -14,7 +14,7 @@ from leaps_mm.datasets.motion import (MOTION_CLASSES, render_motion_clip,
                                       render_motion_sample)
 from leaps_mm.datasets.motion_dataset import MotionDataset
 from leaps_mm.registry import DATASETS, MODELS
-from leaps_mm.utils import load_recognizer_checkpoint
+from leaps_mm.fileio import load_recognizer_checkpoint
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 DEMO = osp.join(REPO, 'registry_configs', 'demo')
@@ -192,7 +192,7 @@ def test_families() -> None:
 @pytest.mark.parametrize('name', list(MODELS_))
 def test_recognises_the_shipped_stimuli(name: str) -> None:
     """data/stimuli (make_stimuli.py, seed 0, mp4-encoded) as decoded."""
-    from leaps_mm.visualization.video_io import read_video
+    from leaps_mm.fileio.video_io import read_video
     stimuli = osp.join(REPO, 'data', 'stimuli')
     with open(osp.join(stimuli, 'stimuli.txt')) as file:
         jobs = [line.split() for line in file if line.strip()]

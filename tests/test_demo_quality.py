@@ -6,7 +6,7 @@ import sys
 import pytest
 
 from conftest import REPO, run_tool
-from leaps_mm.visualization.job_outputs import finished_jobs, read_job_record
+from leaps_mm.fileio.job_outputs import finished_jobs, read_job_record
 
 sys.path.insert(0, osp.join(REPO, 'tools'))
 from invert import main  # noqa: E402

@@ -29,7 +29,7 @@ WORKER = r'''
 import json, sys, traceback
 import leaps_mm  # noqa: F401
 from leaps_mm.datasets import StimulusDataset
-from leaps_mm.visualization.video_io import VideoReadError, read_video
+from leaps_mm.fileio.video_io import VideoReadError, read_video
 
 PIPELINE = [
     dict(type='PyAVInit'),

@@ -12,10 +12,9 @@ import numpy as np
 import pytest
 
 from conftest import REPO, STIMULI, run_tool
-from leaps_mm.utils.fileio import write_json
-from leaps_mm.visualization import (GALLERY_FILES, read_video,
-                                    upscale_nearest, write_job_outputs,
-                                    write_sweep_gallery)
+from leaps_mm.fileio import (read_video, upscale_nearest, write_job_outputs,
+                             write_json)
+from leaps_mm.visualization import GALLERY_FILES, write_sweep_gallery
 from leaps_mm.visualization.gallery import (RIGHT_COLOUR, WRONG_COLOUR,
                                             GalleryLayout, load_gallery_jobs)
 

@@ -14,7 +14,7 @@ import pytest
 
 import servers
 from conftest import run_tool
-from leaps_mm.visualization import read_video
+from leaps_mm.fileio import read_video
 from servers import free_port
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))

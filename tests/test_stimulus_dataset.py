@@ -9,7 +9,7 @@ import torch
 from conftest import STIMULI
 from leaps_mm.datasets import (KINETICS400_CLASSES, StimulusDataset,
                                resolve_class, stimulus_pipeline)
-from leaps_mm.visualization.video_io import VideoReadError
+from leaps_mm.fileio.video_io import VideoReadError
 
 SWIN_TEST_PIPELINE = [
     dict(type='DecordInit'),

@@ -1,4 +1,4 @@
-"""Tests for leaps_mm.visualization.video_io (tiny videos, fast)."""
+"""Tests for leaps_mm.fileio.video_io (tiny videos, fast)."""
 from __future__ import annotations
 
 import os
@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from conftest import REPO, STIMULI, run_tool
-from leaps_mm.visualization import video_io
-from leaps_mm.visualization.video_io import (VideoReadError, read_video,
+from leaps_mm.fileio import video_io
+from leaps_mm.fileio.video_io import (VideoReadError, read_video,
                                              write_gif, write_mp4,
                                              write_strip)
 
@@ -195,7 +195,7 @@ def load_showcase():
 
 
 def test_tile_videos_places_each_video_in_its_cell():
-    from leaps_mm.visualization.video_io import tile_videos
+    from leaps_mm.fileio.video_io import tile_videos
     red = np.zeros((4, 8, 8, 3), np.uint8)
     red[..., 0] = 200
     ramp = np.stack([np.full((6, 6, 3), 40 * t, np.uint8) for t in range(6)])
@@ -212,7 +212,7 @@ def test_tile_videos_places_each_video_in_its_cell():
 def test_showcase_puts_stimuli_above_synthesized_videos(tmp_path):
     import json
 
-    from leaps_mm.visualization.video_io import read_video
+    from leaps_mm.fileio.video_io import read_video
     showcase = load_showcase()
     stimuli = sorted(Path(STIMULI).glob('*/0.mp4'))[:2]
     for index, stimulus in enumerate(stimuli):

@@ -235,7 +235,7 @@ def run(config, input_size, out, iters, batch_sizes, device, cfg_options,
     print(f'overhead_ratio {result["overhead_ratio"]:.3f}, '
           f'memory_ratio {result["memory_ratio"]:.3f}')
     if out:
-        from leaps_mm.utils.fileio import atomic_path, write_json
+        from leaps_mm.fileio.atomic import atomic_path, write_json
         write_json(out, result)
         on = [k for k, v in options.items() if v]
         lines = [f'# {osp.basename(config)} at {input_size} on {device}', '',

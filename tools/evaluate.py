@@ -58,7 +58,7 @@ def load_records(work_dir: str) -> List[dict]:
     """The ``result.json`` of every finished job, each with its folder
     under ``_folder``."""
     from leaps_mm.apis.cli_config import ConfigError
-    from leaps_mm.visualization.job_outputs import (finished_jobs,
+    from leaps_mm.fileio.job_outputs import (finished_jobs,
                                                     read_job_record)
     records = []
     for folder in finished_jobs(work_dir):
@@ -146,7 +146,7 @@ def run_partners(run_cfg, class_names: Sequence[str],
 def run_judge_names(work_dir: str) -> List[str]:
     """Names of the judges already in a sweep's records."""
     from leaps_mm.evaluation import scorer_keys
-    from leaps_mm.visualization.job_outputs import (finished_jobs,
+    from leaps_mm.fileio.job_outputs import (finished_jobs,
                                                     read_job_record)
     folders = finished_jobs(work_dir)
     if not folders:
@@ -287,7 +287,7 @@ def video_metrics(records: List[dict],
     import numpy as np
 
     from leaps_mm.evaluation import set_frame_similarity
-    from leaps_mm.visualization import VideoReadError, read_video
+    from leaps_mm.fileio import VideoReadError, read_video
 
     synth = []
     for record in records:
@@ -493,7 +493,7 @@ def run(work_dir: str, splits: int, judge_configs: Sequence[str],
         tracking_uri: Optional[str], no_mlflow: bool) -> None:
     """Compute the metrics of a finished sweep in WORK_DIR and write
     WORK_DIR/metrics.json."""
-    from leaps_mm.utils.fileio import write_json
+    from leaps_mm.fileio.atomic import write_json
     from leaps_mm.tracking import resolve_tracking_uri
 
     num_videos = len(load_records(work_dir))

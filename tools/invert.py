@@ -352,7 +352,7 @@ def run(config: str, checkpoint, verifier_checkpoint, stimulus, target,
         record_settings(cfg.work_dir, settings)
         if resume:
             report_resume(len(jobs), *plan, cfg.work_dir)
-    from leaps_mm.utils.checkpoint import trust_checkpoints
+    from leaps_mm.fileio.checkpoint import trust_checkpoints
     trust_checkpoints(trust_checkpoint)  # for this sweep only
     runner = None
     try:

@@ -20,7 +20,7 @@ from _argtypes import int_range, not_file  # noqa: E402
 
 from leaps_mm.datasets.motion import (MOTION_CLASSES,  # noqa: E402
                                       render_motion_clip)
-from leaps_mm.visualization.video_io import write_mp4  # noqa: E402
+from leaps_mm.fileio.video_io import write_mp4  # noqa: E402
 
 
 def _write_text(path: Path, lines: list[str]) -> None:

@@ -21,9 +21,9 @@ def run(work_dir: str, out: str, max_jobs: int, scale: int,
     import numpy as np
 
     from leaps_mm.apis.cli_config import ConfigError
-    from leaps_mm.visualization.job_outputs import (finished_jobs,
+    from leaps_mm.fileio.job_outputs import (finished_jobs,
                                                     read_job_record)
-    from leaps_mm.visualization.video_io import (VideoReadError, read_video,
+    from leaps_mm.fileio.video_io import (VideoReadError, read_video,
                                                  tile_videos, write_gif)
     columns, seen = [], set()
     for folder in finished_jobs(work_dir):

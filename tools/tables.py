@@ -41,7 +41,7 @@ from leaps_mm.evaluation.tables import (Grid, GridError, Row,  # noqa: E402
                                         load_grid, option_args,
                                         render_markdown)
 from leaps_mm.evaluation.transfer import transfer_summary  # noqa: E402
-from leaps_mm.utils.fileio import atomic_path, write_json  # noqa: E402
+from leaps_mm.fileio.atomic import atomic_path, write_json  # noqa: E402
 
 ROW_FILE = 'row.json'  # the settings a row's results come from
 LOG_FILE = 'tables.log'

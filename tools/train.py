@@ -116,7 +116,7 @@ def train(config: str, cfg_options: dict, work_dir: str | None,
     from mmengine.runner import Runner
 
     from leaps_mm.datasets.motion import MOTION_CLASSES
-    from leaps_mm.utils.checkpoint import safe_unpickling
+    from leaps_mm.fileio.checkpoint import safe_unpickling
 
     start = time.time()
     runner = Runner.from_cfg(cfg)

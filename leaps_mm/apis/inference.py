@@ -308,7 +308,7 @@ def invert(inverter: Inverter,
 
 def _write(work_dir: str, result: InversionResult,
            pixels: Optional[torch.Tensor], fps: float) -> None:
-    from leaps_mm.visualization import write_job_outputs
+    from leaps_mm.fileio import write_job_outputs
     for j, record in enumerate(result.records):
         synth = result.videos[j]
         stimulus = (pixels[j].permute(1, 2, 3, 0).round().clamp(0, 255)

@@ -18,7 +18,7 @@ from typing import Any, Dict, List, Optional
 
 from mmengine.config import Config
 
-from leaps_mm.utils.fileio import write_json
+from leaps_mm.fileio.atomic import write_json
 
 SETTINGS_FILE = 'leaps_settings.json'
 # leaps.loop keys that do not change x*

@@ -7,7 +7,7 @@ from mmaction.datasets import VideoDataset
 from mmengine.registry import DefaultScope
 
 from leaps_mm.registry import DATASETS
-from leaps_mm.visualization.video_io import VideoReadError
+from leaps_mm.fileio.video_io import VideoReadError
 
 # Every decoder becomes leaps_mm's PyAV decoding (clear errors, frame counts
 # of mkv/webm, grayscale to RGB; see video_transforms.py).

@@ -28,7 +28,7 @@ from mmcv.transforms import BaseTransform
 from mmengine.logging import print_log
 
 from leaps_mm.registry import TRANSFORMS
-from leaps_mm.visualization.video_io import (VideoReadError, count_frames,
+from leaps_mm.fileio.video_io import (VideoReadError, count_frames,
                                              iter_frames, open_video)
 
 

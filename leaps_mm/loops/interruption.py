@@ -24,7 +24,7 @@ from typing import Any, Dict, Optional, Sequence
 import torch
 from mmengine.logging import print_log
 
-from leaps_mm.utils.fileio import write_torch
+from leaps_mm.fileio.atomic import write_torch
 
 PARTIAL_FILE = 'partial.pt'
 

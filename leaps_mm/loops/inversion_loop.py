@@ -13,10 +13,10 @@ from mmengine.runner import BaseLoop
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
+from leaps_mm.fileio import write_job_outputs, write_json
 from leaps_mm.registry import LOOPS
 from leaps_mm.structures import JobRecord
-from leaps_mm.utils.fileio import write_json
-from leaps_mm.visualization import write_job_outputs, write_sweep_gallery
+from leaps_mm.visualization import write_sweep_gallery
 from .interruption import (StopSignals, SweepInterrupted, load_partial,
                            remove_partial, save_partial)
 from .job_optimisation import build_job_optimisation, run_steps

@@ -14,7 +14,7 @@ from leaps_mm.evaluation.motion import apply_probe, check_probes
 from leaps_mm.losses.base import InversionState
 from leaps_mm.registry import MODELS
 from leaps_mm.transforms import apply_transforms
-from leaps_mm.utils.checkpoint import load_recognizer_checkpoint
+from leaps_mm.fileio.checkpoint import load_recognizer_checkpoint
 from .memory import (CheckpointRule, channels_last_input, checkpoint_modules,
                      to_channels_last)
 from .scorers import (ClassSpec, Scorer, head_classes, load_class_names,

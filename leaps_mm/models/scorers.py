@@ -53,7 +53,7 @@ def load_class_names(classes: ClassSpec,
 
 def checkpoint_class_names(checkpoint: Optional[str]) -> List[str]:
     """``meta.dataset_meta.classes`` of a checkpoint; ValueError if none."""
-    from leaps_mm.utils.checkpoint import load_checkpoint_file
+    from leaps_mm.fileio.checkpoint import load_checkpoint_file
     if not checkpoint:
         raise ValueError("classes='checkpoint' needs a checkpoint.")
     meta = load_checkpoint_file(checkpoint).get('meta') or {}

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Iterable, List
 import cv2
 import numpy as np
 
-from leaps_mm.visualization.video_io import read_video, write_gif
+from leaps_mm.fileio.video_io import read_video, write_gif
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient

@@ -17,7 +17,7 @@ rewritten relative to the new file's folder.
 import os.path as osp
 from typing import Any, Dict, List, Sequence
 
-from leaps_mm.utils.fileio import atomic_path
+from leaps_mm.fileio.atomic import atomic_path
 from .space import lookup
 
 

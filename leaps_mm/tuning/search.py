@@ -366,7 +366,7 @@ class Search:
         path = osp.join(self.out, BEST_CONFIG)
         write_best_config(self.cfg, s.config, path,
                           self.space.assignments(best.params), header)
-        from leaps_mm.utils.fileio import write_json
+        from leaps_mm.fileio.atomic import write_json
         write_json(osp.join(self.out, 'best.json'), dict(
             trial=best.number, values=best.params,
             keys=self.space.assignments(best.params), score=score,

@@ -26,7 +26,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence
 from leaps_mm.evaluation.record_metrics import (count_correct,
                                                 mean_prob_target, top1)
 from leaps_mm.structures import as_records
-from leaps_mm.visualization.job_outputs import finished_jobs, read_job_record
+from leaps_mm.fileio.job_outputs import finished_jobs, read_job_record
 from .space import SpaceError
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))

@@ -29,9 +29,9 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from leaps_mm.evaluation.record_metrics import scorer_keys
-from leaps_mm.utils.fileio import atomic_path
-from .job_outputs import finished_jobs, read_job_record
-from .video_io import (VideoReadError, count_frames, iter_frames,
+from leaps_mm.fileio.atomic import atomic_path
+from leaps_mm.fileio.job_outputs import finished_jobs, read_job_record
+from leaps_mm.fileio.video_io import (VideoReadError, count_frames, iter_frames,
                        open_video, write_gif, write_mp4)
 
 __all__ = ['GALLERY_FILES', 'RIGHT_COLOUR', 'WRONG_COLOUR', 'GalleryJob',

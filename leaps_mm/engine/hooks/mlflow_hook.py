@@ -48,9 +48,9 @@ from leaps_mm.tracking import (JOB_ARTIFACTS, MAX_PARAM_VALUE,
                                get_or_create_experiment, log_gallery,
                                log_params, mlflow_key, resolve_tracking_uri,
                                short_tags, ui_hint, write_stimulus_gif)
-from leaps_mm.utils.fileio import write_json
+from leaps_mm.fileio.atomic import write_json
 from leaps_mm.visualization.gallery import GALLERY_FILES
-from leaps_mm.visualization.job_outputs import finished_jobs, read_job_record
+from leaps_mm.fileio.job_outputs import finished_jobs, read_job_record
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient

@@ -16,7 +16,7 @@ import av
 import cv2
 import numpy as np
 
-from leaps_mm.utils.fileio import atomic_path
+from leaps_mm.fileio.atomic import atomic_path
 
 __all__ = [
     'VideoReadError',

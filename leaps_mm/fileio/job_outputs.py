@@ -7,7 +7,7 @@ from typing import List
 
 import numpy as np
 
-from leaps_mm.utils.fileio import write_json, write_npy
+from leaps_mm.fileio.atomic import write_json, write_npy
 from .video_io import write_gif, write_mp4, write_strip
 
 JOB_FILES = ('synth.npy', 'synth.mp4', 'synth.gif', 'strip.png',
