@@ -7,9 +7,11 @@ import tempfile
 import leaps_mm  # noqa: F401  (patches mmaction before anything else)
 import torch
 from mmengine.config import Config
+from mmengine.registry import DefaultScope
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from leaps_mm.models.inverter import build_frozen_recognizer
+from leaps_mm.registry import MODELS
 
 MMACTION = 'mmaction::recognition/'
 X3D_S = MMACTION + 'x3d/x3d_s_13x6x1_facebook-kinetics400-rgb.py'
@@ -66,3 +68,55 @@ def calibrate_batchnorm(model, size, batches: int = 2, batch_size: int = 8):
     for module in model.modules():
         if isinstance(module, _BatchNorm):
             module.momentum = 0.1
+
+
+# --- a small LEAPSInverter: X3D target and verifier, random weights --------
+NUM_CLASSES = 5
+INVERTER_SIZE = (4, 32, 32)
+INVERTER_LOSSES = [
+    dict(type='ClassificationLoss'),
+    dict(type='PrimingLoss'),
+    dict(type='TemporalCoherenceLoss', weight=0.1),
+    dict(type='FeatureDiversityLoss', weight=0.01),
+]
+
+
+def make_inverter(losses=INVERTER_LOSSES, calibrate=True, **kwargs):
+    """A LEAPSInverter of x* 4x32^2 over two small random X3Ds (target and
+    BatchNorm verifier, calibrated on noise); ``kwargs`` override its
+    config."""
+    torch.manual_seed(0)
+    cfg = dict(
+        type='LEAPSInverter',
+        target=x3d_config(num_classes=NUM_CLASSES, gamma_d=1.0, head_std=0.1),
+        verifier=x3d_config(num_classes=NUM_CLASSES, gamma_d=0.5,
+                            gamma_b=1.0, head_std=0.1),
+        losses=losses,
+        taps=dict(module_types=('BatchNorm3d', ),
+                  temporal_layer='backbone.conv5.bn'),
+        input_size=INVERTER_SIZE)
+    cfg.update(kwargs)
+    with DefaultScope.overwrite_default_scope('leaps_mm'):
+        inverter = MODELS.build(cfg)
+    for net in (inverter.target, inverter.verifier):
+        if net is not None and calibrate:
+            calibrate_batchnorm(net, INVERTER_SIZE)
+    return inverter
+
+
+def total(terms):
+    """The sum of every term over every sample."""
+    return sum(v.sum() for v in terms.values())
+
+
+def losses_and_grad(inverter, targets, stim, video):
+    """The terms and the gradient of their sum for x*'s latent ``video``."""
+    inverter.reset(targets, stim)
+    latent = inverter.parameterization.latent
+    with torch.no_grad():
+        latent.copy_(video)
+    terms = inverter(mode='loss')
+    total(terms).backward()
+    grad = latent.grad.clone()
+    latent.grad = None
+    return {k: v.detach() for k, v in terms.items()}, grad

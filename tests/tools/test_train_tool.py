@@ -10,7 +10,7 @@ import sys
 import pytest
 import torch
 
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+from conftest import REPO  # noqa: E402
 BASE = osp.join(REPO, 'registry_configs', 'demo', 'train_r3d.py')
 
 

@@ -17,7 +17,7 @@ from leaps_mm.tuning import (SpaceError, best_config_text, load_space,
 from leaps_mm.tuning.space import cfg_options, config_values
 from leaps_mm.tuning.trial import pick_stimuli
 
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+from conftest import REPO  # noqa: E402
 # the paper's full objective on the demo models (all four loss terms)
 DEMO = osp.join(REPO, 'registry_configs', 'ablations', 'full.py')
 SPACE = osp.join(REPO, 'registry_configs', 'tuning', 'leaps_demo_space.py')

@@ -8,37 +8,9 @@ from mmengine.registry import DefaultScope
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from leaps_mm.registry import MODELS
-from mm_builders import calibrate_batchnorm, x3d_config
-
-NUM_CLASSES = 5
-SIZE = (4, 32, 32)
-LOSSES = [
-    dict(type='ClassificationLoss'),
-    dict(type='PrimingLoss'),
-    dict(type='TemporalCoherenceLoss', weight=0.1),
-    dict(type='FeatureDiversityLoss', weight=0.01),
-]
-
-
-def make_inverter(losses=LOSSES, calibrate=True, **kwargs):
-    torch.manual_seed(0)
-    cfg = dict(
-        type='LEAPSInverter',
-        target=x3d_config(num_classes=NUM_CLASSES, gamma_d=1.0, head_std=0.1),
-        verifier=x3d_config(num_classes=NUM_CLASSES, gamma_d=0.5,
-                            gamma_b=1.0, head_std=0.1),
-        losses=losses,
-        taps=dict(module_types=('BatchNorm3d', ),
-                  temporal_layer='backbone.conv5.bn'),
-        input_size=SIZE)
-    cfg.update(kwargs)
-    with DefaultScope.overwrite_default_scope('leaps_mm'):
-        inverter = MODELS.build(cfg)
-    for net in (inverter.target, inverter.verifier):
-        if net is not None and calibrate:
-            calibrate_batchnorm(net, SIZE)
-    return inverter
-
+from mm_builders import (INVERTER_LOSSES as LOSSES, INVERTER_SIZE as SIZE,
+                         NUM_CLASSES, losses_and_grad, make_inverter, total,
+                         x3d_config)
 
 @pytest.fixture(scope='module')
 def inverter():
@@ -48,10 +20,6 @@ def inverter():
 def stimulus(n, seed=1):
     g = torch.Generator().manual_seed(seed)
     return torch.randn((n, 3) + SIZE, generator=g).clamp(-2, 2)
-
-
-def total(terms):
-    return sum(v.sum() for v in terms.values())
 
 
 def test_terms_are_named_and_per_sample(inverter):
@@ -119,18 +87,6 @@ def test_only_x_star_is_trained(inverter):
         assert torch.equal(m.running_mean, mean)
         assert torch.equal(m.running_var, var)
     latent.grad = None
-
-
-def losses_and_grad(inverter, targets, stim, video):
-    inverter.reset(targets, stim)
-    latent = inverter.parameterization.latent
-    with torch.no_grad():
-        latent.copy_(video)
-    terms = inverter(mode='loss')
-    total(terms).backward()
-    grad = latent.grad.clone()
-    latent.grad = None
-    return {k: v.detach() for k, v in terms.items()}, grad
 
 
 def test_a_job_is_the_same_alone_and_in_a_batch(inverter):

@@ -6,7 +6,8 @@ import torch
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from leaps_mm.models.memory import checkpoint_modules
-from test_inverter import SIZE, losses_and_grad, make_inverter
+from mm_builders import INVERTER_SIZE as SIZE
+from mm_builders import losses_and_grad, make_inverter
 
 
 def same_weights(a, b):

@@ -7,7 +7,9 @@ from mmengine.optim import OptimWrapper
 from mmengine.registry import DefaultScope
 
 from leaps_mm.loops import LossScaleOptimWrapper, build_optim_wrapper
-from test_inverter import LOSSES, SIZE, make_inverter
+from mm_builders import INVERTER_LOSSES as LOSSES
+from mm_builders import INVERTER_SIZE as SIZE
+from mm_builders import make_inverter
 
 ADAM = dict(optimizer=dict(type='Adam', lr=0.1, fused=True))
 # the objective at a millionth of its weights: most gradients reaching the

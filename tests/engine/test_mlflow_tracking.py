@@ -17,7 +17,7 @@ from conftest import run_tool
 from leaps_mm.fileio import read_video
 from servers import free_port
 
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+from conftest import REPO  # noqa: E402
 CONFIG = osp.join(REPO, 'registry_configs/demo/leaps_random_x3d.py')
 LOSS_TERMS = ('loss_ce', 'loss_prim', 'loss_coh', 'loss_feat', 'loss', 'lr')
 ARTIFACTS = ('synth.gif', 'synth.mp4', 'strip.png', 'stimulus.gif',

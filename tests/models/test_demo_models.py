@@ -16,7 +16,7 @@ from leaps_mm.datasets.motion_dataset import MotionDataset
 from leaps_mm.registry import DATASETS, MODELS
 from leaps_mm.fileio import load_recognizer_checkpoint
 
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+from conftest import REPO  # noqa: E402
 DEMO = osp.join(REPO, 'registry_configs', 'demo')
 CHECKPOINTS = osp.join(REPO, 'checkpoints', 'demo')
 # name -> (train config, exported checkpoint)
