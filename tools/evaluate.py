@@ -54,19 +54,19 @@ NETS = ('model', 'verifier', 'judge')
 METRIC_PREFIX = 'eval/'
 
 
-def load_records(work_dir: str) -> List[dict]:
-    """The ``result.json`` of every finished job, each with its folder
-    under ``_folder``."""
+def load_records(work_dir: str) -> list:
+    """The :class:`~leaps_mm.structures.JobRecord` of every finished job,
+    each with its folder in ``extra['_folder']``."""
     from leaps_mm.apis.cli_config import ConfigError
-    from leaps_mm.fileio.job_outputs import (finished_jobs,
-                                                    read_job_record)
+    from leaps_mm.fileio import finished_jobs, read_job_record
+    from leaps_mm.structures import JobRecord
     records = []
     for folder in finished_jobs(work_dir):
         try:
-            record = read_job_record(folder)
+            record = JobRecord.from_json(read_job_record(folder))
         except ValueError as error:
             raise ConfigError(str(error))
-        record['_folder'] = folder
+        record.extra['_folder'] = folder
         records.append(record)
     return records
 
@@ -222,7 +222,7 @@ def load_synth(records: List[dict]):
     from leaps_mm.apis.cli_config import ConfigError
     videos = []
     for record in records:
-        path = osp.join(record['_folder'], 'synth.npy')
+        path = osp.join(record.extra['_folder'], 'synth.npy')
         try:
             videos.append(np.load(path))  # T, H, W, C uint8
         except (OSError, ValueError) as error:
@@ -239,12 +239,11 @@ def load_stimuli(run_cfg, records: List[dict]):
 
     from leaps_mm.apis.cli_config import ConfigError
     from leaps_mm.registry import DATASETS
-    if any(not r.get('stimulus') for r in records):
+    if any(not r.stimulus for r in records):
         return None
     dataset_cfg = dict(run_cfg.test_dataloader.dataset.to_dict(),
                        ann_file='', data_prefix=None,
-                       stimuli=[dict(filename=r['stimulus'],
-                                     label=int(r['target_index']))
+                       stimuli=[dict(filename=r.stimulus, label=r.target)
                                 for r in records])
     try:
         with DefaultScope.overwrite_default_scope('leaps_mm'):
@@ -256,11 +255,11 @@ def load_stimuli(run_cfg, records: List[dict]):
     return torch.stack(clips).float()
 
 
-def score_records(records: List[dict], scorers: Dict[str, object], pixels,
+def score_records(records: list, scorers: Dict[str, object], pixels,
                   class_names: Sequence[str], batch_size: int = 8) -> None:
-    """Add every scorer's predictions of ``pixels`` ``(N, C, T, H, W)`` and
-    of their motion probes to ``records`` (``{key}[_{probe}]_pred``,
-    ``_prob_target``, ``_probs``, ``_pred_name``), in place."""
+    """Add every scorer's softmax of ``pixels`` ``(N, C, T, H, W)`` and of
+    their motion probes to the JobRecords ``records`` (scorer keys ``key``
+    and ``{key}_{probe}``), in place."""
     import torch
 
     from leaps_mm.evaluation.motion import MOTION_PROBES
@@ -272,13 +271,7 @@ def score_records(records: List[dict], scorers: Dict[str, object], pixels,
                     scorer.probs(transform(chunk) if transform else chunk)
                     for chunk in pixels.split(batch_size)])
             for record, prob in zip(records, probs):
-                pred = int(prob.argmax())
-                target = int(record['target_index'])
-                record[f'{name}_pred'] = pred
-                record[f'{name}_prob_target'] = float(prob[target])
-                record[f'{name}_probs'] = prob.tolist()
-                if pred < len(class_names):
-                    record[f'{name}_pred_name'] = class_names[pred]
+                record.add_scores({name: prob}, class_names)
 
 
 def video_metrics(records: List[dict],
@@ -291,7 +284,7 @@ def video_metrics(records: List[dict],
 
     synth = []
     for record in records:
-        path = osp.join(record['_folder'], 'synth.npy')
+        path = osp.join(record.extra['_folder'], 'synth.npy')
         try:
             synth.append(np.load(path))
         except (OSError, ValueError) as error:
@@ -303,9 +296,9 @@ def video_metrics(records: List[dict],
                        psnr_consecutive=values['psnr'])
     stimuli, missing = [], []
     for record in records:
-        path = record.get('stimulus')
+        path = record.stimulus
         if not path:
-            missing.append(record['_folder'])
+            missing.append(record.extra['_folder'])
             continue
         try:
             stimuli.append(read_video(path))
@@ -330,11 +323,13 @@ def alias_first_judge(records: List[dict], scorers: Sequence[str]) -> None:
     if first is None:
         return
     for record in records:
-        record.update({'judge' + k[len(first):]: v
-                       for k, v in list(record.items())
-                       if k.startswith(first + '_') and k[len(first) + 1:]
-                       .split('_')[0] in ('pred', 'prob', 'probs', 'reversed',
-                                          'static', 'shuffled')})
+        for store in (record.preds, record.prob_targets, record.probs,
+                      record.pred_names):
+            store.update({'judge' + k[len(first):]: v
+                          for k, v in list(store.items())
+                          if k == first or k[len(first) + 1:] in
+                          ('reversed', 'static', 'shuffled')
+                          and k.startswith(first + '_')})
 
 
 def evaluate(work_dir: str, splits: int = 10,
@@ -416,7 +411,8 @@ def reference_metrics(records: List[dict], scorers: Dict[str, object],
     """:func:`top1_metrics` of ``scorers`` on the stimulus clips
     ``(N, C, T, H, W)`` of ``records`` (the reference row); the first judge
     among ``alias`` (the run's scorers) also as ``judge``."""
-    refs = [dict(target_index=r['target_index']) for r in records]
+    from leaps_mm.structures import JobRecord
+    refs = [JobRecord(target=r.target) for r in records]
     score_records(refs, scorers, stimuli, class_names)
     alias_first_judge(refs, alias)
     return top1_metrics(refs, partners)
