@@ -384,13 +384,40 @@ def run(config: str, checkpoint, verifier_checkpoint, stimulus, target,
         return
     print(f'\nSynthesized videos: {osp.abspath(cfg.work_dir)}/<job>/'
           '{synth.mp4, synth.gif, strip.png, result.json}')
-    print('Metrics: ' + ', '.join(f'{k}={v:.2f}'
-                                  for k, v in metrics.items()))
+    print('\n'.join(metric_summary(metrics)))
     tracking = cfg.leaps.tracking
     if tracking.get('enabled', True):
         uri = resolve_tracking_uri(tracking.get('tracking_uri'), cfg.work_dir)
-        print(f'MLflow: {uri}' + ('' if uri.startswith('http') else
-              f'  (browse: mlflow ui --backend-store-uri {uri})'))
+        print(f'Every metric ({len(metrics)}): the MLflow parent run at {uri}')
+
+
+PROBE_COLUMNS = (('static', 'static'), ('shuffled', 'shuffled'),
+                 ('reversed', 'reversed'))
+
+
+def metric_summary(metrics: dict) -> list:
+    """A few lines for the console: per scorer its top-1 (%), mean target
+    probability, the top-1 of x* frozen / shuffled / reversed, and the
+    partner rate of the reversed videos, where measured."""
+    values = {k.split('/', 1)[-1]: v for k, v in metrics.items()}
+    nets = [k[len('top1_'):] for k in values if k.startswith('top1_')
+            and not k.endswith(('_static', '_shuffled', '_reversed'))
+            and k != 'top1_judge']  # the first judge also has its own name
+    lines = [f'Metrics ({int(values.get("num_videos", 0))} videos; top-1 % '
+             'of x*, its target probability, and top-1 of x* frozen on '
+             'frame 0, shuffled, reversed):']
+    for net in nets:
+        parts = [f'top-1 {values[f"top1_{net}"]:5.1f}']
+        if f'prob_target_{net}' in values:
+            parts.append(f'p {values[f"prob_target_{net}"]:.2f}')
+        parts += [f'{label} {values[f"top1_{net}_{probe}"]:5.1f}'
+                  for probe, label in PROBE_COLUMNS
+                  if f'top1_{net}_{probe}' in values]
+        if f'partner_rate_{net}' in values:
+            rate = values[f'partner_rate_{net}']
+            parts.append(f'reversed->partner {rate:5.1f}')
+        lines.append(f'  {net:<16} ' + '  '.join(parts))
+    return lines
 
 
 EXAMPLES = """examples:

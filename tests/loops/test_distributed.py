@@ -132,7 +132,7 @@ def test_torchrun_sweep_logs_one_parent_and_a_child_per_job(
     saved = json.loads((work_dir / 'mlflow_parent.json').read_text())
     assert saved['run_id'] == parent.info.run_id
     log = (tmp_path / 'log.txt').read_text()
-    assert log.count('inversion/num_videos=6.00') == 1  # rank 0's summary
+    assert log.count('Metrics (6 videos') == 1  # rank 0's summary
 
 
 @pytest.mark.slow
@@ -228,7 +228,7 @@ def test_a_killed_rank_is_resumed_by_one_process(tmp_path, six_jobs,
         [sys.executable, INVERT, *args, '--resume'], cwd=REPO,
         capture_output=True, text=True, timeout=400, env=child_env())
     assert resumed.returncode == 0, resumed.stderr[-4000:]
-    assert 'inversion/num_videos=6.00' in resumed.stdout
+    assert 'Metrics (6 videos' in resumed.stdout
     parent, _ = check_sweep(sqlite_server, 'killed', work_dir)
     assert parent.info.run_id == first_parent
     assert parent.data.tags['resumes'] == '1'

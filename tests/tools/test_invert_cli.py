@@ -155,7 +155,7 @@ def test_torchrun_shards_a_sweep_over_two_processes(tmp_path):
     assert folders == ['00000_move_left', '00001_move_left',
                        '00002_move_right', '00003_move_right']
     assert all((work_dir / f / 'result.json').exists() for f in folders)
-    assert done.stdout.count('inversion/num_videos=4.00') == 1
+    assert done.stdout.count('Metrics (4 videos') == 1
 
 
 def test_resume_skips_finished_jobs_and_keeps_their_results(tmp_path,
@@ -173,7 +173,7 @@ def test_resume_skips_finished_jobs_and_keeps_their_results(tmp_path,
     assert result.exit_code == 0, result.output
     assert done.stat().st_mtime_ns == stamp  # not recomputed
     assert (work_dir / '00001_move_right' / 'result.json').exists()
-    assert 'inversion/num_videos=2.00' in result.output
+    assert 'Metrics (2 videos' in result.output
 
 
 def test_a_diverging_job_is_reported_and_the_sweep_goes_on(tmp_path,
@@ -267,3 +267,18 @@ def test_trust_checkpoint_flag_warns_and_loads_with_pickle(tmp_path):
     assert 'without the safety check' in trusted.output
     assert (tmp_path / 'ran_pickled_code').is_dir()
     assert 'does not fit' in trusted.output and 'missing' in trusted.output
+
+
+def test_metric_summary_is_a_line_per_scorer():
+    metrics = {'inversion/num_videos': 16.0, 'inversion/top1_model': 100.0,
+               'inversion/prob_target_model': 0.994,
+               'inversion/top1_model_static': 12.5,
+               'inversion/top1_judge': 50.0, 'inversion/top1_judge_mvit': 50.0,
+               'inversion/partner_rate_judge_mvit': 75.0,
+               'inversion/is_model': 3.0}
+    lines = main.__globals__['metric_summary'](metrics)
+    assert lines[0].startswith('Metrics (16 videos')
+    assert len(lines) == 3  # model, judge_mvit (not its 'judge' alias)
+    assert 'top-1 100.0' in lines[1] and 'p 0.99' in lines[1]
+    assert 'static  12.5' in lines[1]
+    assert 'judge_mvit' in lines[2] and 'reversed->partner  75.0' in lines[2]
