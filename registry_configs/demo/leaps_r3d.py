@@ -15,7 +15,10 @@
 # random std up to 0.6 (normalised units, ~34 grey levels) on x* before the
 # networks see it: the class evidence must survive noise that a
 # low-amplitude pattern fooling only the target does not (docs/results.md,
-# "Transfer matrix"). The paper's full objective is ablations/full.py.
+# "Transfer matrix"). StillFrameLoss: the target must not name the class
+# from a still of x*, so the class lives in the motion (without it the
+# target named it from frame 0 repeated on 6 of 16 videos; with it on
+# none). The paper's full objective is ablations/full.py.
 _base_ = ['./train_r3d.py', '../_base_/leaps.py']
 
 # {{ fileDirname }}: this folder, so configs inheriting this one from
@@ -50,6 +53,9 @@ leaps = dict(
                  weight=0.1),
             dict(type='TotalVariationLoss', weight=0.1),
             dict(type='InputNormLoss', weight=0.01),
+            # the class must not show in a still of x* (a random frame
+            # repeated): its evidence goes into the motion
+            dict(type='StillFrameLoss', weight=3.0),
         ],
         # time_weight 4 damps temporal frequencies 4x more than spatial ones
         parameterization=dict(type='FourierVideo', init_std=0.1,
