@@ -81,13 +81,8 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    from leaps_mm.apis.cli_config import ConfigError
-    try:
-        run(**vars(args))
-    except ConfigError as error:
-        print(f'Error: {error}', file=sys.stderr)
-        return error.exit_code
-    return 0
+    from leaps_mm.apis.cli_config import run_command
+    return run_command(lambda: run(**vars(args)))
 
 
 if __name__ == '__main__':

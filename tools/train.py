@@ -193,14 +193,10 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    from leaps_mm.apis.cli_config import ConfigError
-    try:
-        train(args.config, args.cfg_options or {}, args.work_dir, args.out,
-              export=not args.no_export, from_scratch=args.from_scratch)
-    except ConfigError as error:
-        print(f'Error: {error}', file=sys.stderr)
-        return error.exit_code
-    return 0
+    from leaps_mm.apis.cli_config import run_command
+    return run_command(lambda: train(
+        args.config, args.cfg_options or {}, args.work_dir, args.out,
+        export=not args.no_export, from_scratch=args.from_scratch))
 
 
 if __name__ == '__main__':

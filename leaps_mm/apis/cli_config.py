@@ -3,7 +3,8 @@ each thing that can be wrong in it."""
 import difflib
 import os.path as osp
 import re
-from typing import Any, List, Optional
+import sys
+from typing import Any, Callable, List, Optional
 
 from mmengine.config import Config
 
@@ -19,6 +20,17 @@ class ConfigError(Exception):
         super().__init__(message)
         self.message = message
         self.exit_code = exit_code
+
+
+def run_command(command: Callable[[], Any]) -> int:
+    """Run a tool's ``command``; a :class:`ConfigError` is printed as
+    ``Error: <message>`` on stderr. Returns the exit status."""
+    try:
+        command()
+    except ConfigError as error:
+        print(f'Error: {error}', file=sys.stderr)
+        return error.exit_code
+    return 0
 
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))

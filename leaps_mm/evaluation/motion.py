@@ -10,7 +10,7 @@ the *partner* class where the class list has one (the demo's ``move left``
 All transforms take and return ``(N, C, T, H, W)`` tensors (any dtype,
 any value scale); they commute with per-channel normalisation.
 """
-from typing import Callable, Dict, List, Mapping, Optional, Sequence
+from typing import Callable, Dict, Mapping, Optional, Sequence
 
 import torch
 

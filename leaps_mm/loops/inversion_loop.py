@@ -59,7 +59,7 @@ class InversionLoop(BaseLoop):
         gallery: at the end of the sweep (rank 0, after every job) write the
             sweep's gallery (``gallery.png`` / ``.gif`` / ``.mp4``, see
             :func:`~leaps_mm.visualization.gallery.write_sweep_gallery`) into
-            the work dir; its paths are in ``gallery_files`` for the hooks.
+            the work dir (the MLflow hook finds and logs it there).
         identity: what the sweep ran (config path, checkpoints, settings
             id; ``build_runner_config`` and tools/invert.py fill it), added
             to every job's ``result.json``.
@@ -106,7 +106,6 @@ class InversionLoop(BaseLoop):
         self.resume = resume
         self.gallery = gallery
         self.identity = dict(identity or {})
-        self.gallery_files: Dict[str, str] = {}  # set at the sweep's end
         self._stop = StopSignals()  # entered (handlers installed) in run()
         self._sweep_bar: Optional[tqdm] = None
 
@@ -194,16 +193,15 @@ class InversionLoop(BaseLoop):
         if not (self.gallery and is_main_process()):
             return
         try:
-            self.gallery_files = write_sweep_gallery(self.runner.work_dir,
-                                                     fps=self.fps)
+            files = write_sweep_gallery(self.runner.work_dir, fps=self.fps)
         except Exception as error:  # any decoding/encoding/drawing error
             self.runner.logger.warning(
                 f'No sweep gallery ({type(error).__name__}: {error}); the '
                 'job folders are complete.')
             return
-        if self.gallery_files:  # to the console: the log level hides INFO
+        if files:  # to the console: the log level hides INFO
             tqdm.write('Sweep gallery: ' + ', '.join(
-                osp.abspath(p) for p in self.gallery_files.values()))
+                osp.abspath(p) for p in files.values()))
 
     def _job_ids(self, samples: list) -> List[str]:
         dataset = self.dataloader.dataset
