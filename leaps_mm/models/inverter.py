@@ -125,6 +125,9 @@ class LEAPSInverter(BaseModel):
             :class:`VideoTransform` s applied to x* in this order every step
             before the networks see it (the objective's input priors see the
             transformed video too).
+        transform_draws: expectation over transforms: the objective is the
+            mean over this many independent draws of ``transforms`` per step
+            (costs as many forward and backward passes).
         autocast: ``'bf16'`` or ``'fp16'`` runs the networks' forward passes
             under ``torch.autocast`` (both run on CPUs and GPUs; with fp16
             the loop scales the loss, see :func:`build_optim_wrapper`); x*
@@ -166,6 +169,7 @@ class LEAPSInverter(BaseModel):
                                                  'shuffled'),
                  parameterization: Optional[dict] = None,
                  transforms: Sequence[dict] = (),
+                 transform_draws: int = 1,
                  autocast: Optional[str] = None,
                  channels_last: bool = False,
                  checkpoint_target: CheckpointRule = False,
@@ -220,6 +224,10 @@ class LEAPSInverter(BaseModel):
         self.parameterization = MODELS.build(
             parameterization or dict(type='PixelVideo'))
         self.transforms = nn.ModuleList(MODELS.build(t) for t in transforms)
+        if int(transform_draws) < 1:
+            raise ValueError('transform_draws must be an integer >= 1, got '
+                             f'{transform_draws!r}.')
+        self.transform_draws = int(transform_draws)
         self.generators: List[torch.Generator] = []
         if autocast not in (None, 'bf16', 'fp16'):
             raise ValueError(f"autocast must be None, 'bf16' or 'fp16', got "
@@ -348,8 +356,9 @@ class LEAPSInverter(BaseModel):
     @torch.no_grad()
     def after_step(self) -> None:
         """Call after every optimiser step (projects x* back to the valid
-        range where the parameterisation asks for it)."""
-        self.parameterization.project_()
+        range where the parameterisation asks for it, advances its
+        schedule)."""
+        self.parameterization.after_step()
 
     def step(self, optim_wrapper) -> Dict[str, torch.Tensor]:
         """One optimisation step of x* (the only one: the loop, the Python
@@ -391,7 +400,7 @@ class LEAPSInverter(BaseModel):
         with the same jobs: the latents (job axis first) and every job's
         generator state."""
         return dict(parameterization={
-            k: v.detach().cpu().clone()
+            k: v.detach().cpu().clone() if torch.is_tensor(v) else v
             for k, v in self.parameterization.state_dict().items()},
             generators=[g.get_state() for g in self.generators])
 
@@ -448,8 +457,19 @@ class LEAPSInverter(BaseModel):
         if mode != 'loss':
             raise ValueError(f"LEAPSInverter supports mode 'loss' or "
                              f"'predict', got {mode!r}.")
+        if self.transform_draws == 1:
+            return self._objective(self.video)
+        # expectation over transforms: the mean of the terms over draws
+        video = self.video
+        draws = [self._objective(video) for _ in range(self.transform_draws)]
+        return {key: sum(d[key] for d in draws) / len(draws)
+                for key in draws[0]}
+
+    def _objective(self, video: torch.Tensor) -> Dict[str, torch.Tensor]:
+        """The weighted per-sample terms on one random transform draw of
+        x* ``video`` ``(N, C, T, H, W)``."""
         n = self.targets.shape[0]
-        video = self._augment(self.video)
+        video = self._augment(video)
         fed = self._layout(resize_video(video, self.target_input_size))
         want = self.requires & {'means', 'temporal'}
         with self.target_taps.capture(n, fed.shape[2], want) as captured, \

@@ -126,6 +126,12 @@ class VideoParameterization(nn.Module):
                 (255 - self.pixel_mean) / self.pixel_std)
 
     @torch.no_grad()
+    def after_step(self) -> None:
+        """Called after every optimiser step; projects (:meth:`project_`).
+        A subclass with a schedule over the steps advances it here."""
+        self.project_()
+
+    @torch.no_grad()
     def project_(self) -> None:
         """Called after every optimiser step: clamps a pixel latent to the
         valid range (``'clip'``, ``'rgb'``); nothing otherwise."""

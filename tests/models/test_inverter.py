@@ -221,12 +221,15 @@ def test_a_job_runs_the_same_alone_and_in_a_batch_with_transforms(
     assert not torch.allclose(batch[0], batch[1], atol=1e-2)
 
 
-def test_job_state_continues_a_job_exactly():
+@pytest.mark.parametrize('parameterization', [
+    dict(type='LowResVideo', factor=(1, 2, 2)),
+    # coarse-to-fine: the band's step count is part of the job's state
+    dict(type='FourierVideo', band_start=0.5, band_steps=5)])
+def test_job_state_continues_a_job_exactly(parameterization):
     """Saving the job state (latents, generators) and the optimiser state
     mid-way and restoring them into a fresh reset gives the same x* as an
     uninterrupted run."""
-    inverter = make_inverter(parameterization=dict(type='LowResVideo',
-                                                   factor=(1, 2, 2)),
+    inverter = make_inverter(parameterization=parameterization,
                              transforms=TRANSFORMS)
     targets, stim = torch.tensor([2]), stimulus(1)
 
@@ -247,3 +250,27 @@ def test_job_state_continues_a_job_exactly():
     optimizer.load_state_dict(saved[1])
     resumed = adam_steps(inverter, optimizer, 3)
     assert torch.allclose(resumed, uninterrupted, atol=1e-6)
+
+
+def test_transform_draws_average_the_objective_over_draws():
+    """``transform_draws=2``: each term is the mean of the terms on two
+    independent transform draws, the draws one-draw steps would take."""
+    inverter = make_inverter(transforms=TRANSFORMS, transform_draws=2)
+    targets, stim = torch.tensor([1, 2]), stimulus(2)
+
+    def reset():
+        inverter.reset(targets, stim,
+                       generator=[torch.Generator().manual_seed(3 + j)
+                                  for j in range(2)])
+
+    reset()
+    averaged = inverter(mode='loss')
+    reset()
+    inverter.transform_draws = 1
+    first, second = inverter(mode='loss'), inverter(mode='loss')
+    assert any(not torch.allclose(first[k], second[k]) for k in first)
+    for key, value in averaged.items():
+        assert torch.allclose(value, (first[key] + second[key]) / 2,
+                              atol=1e-5), key
+    with pytest.raises(ValueError, match='transform_draws'):
+        make_inverter(transform_draws=0)

@@ -151,3 +151,29 @@ def test_clamp_to_range_bounds_each_channel_and_passes_gradient_inside():
     # the bounds themselves still pass the gradient, as torch.clamp's
     assert x.grad[0, 0].flatten().tolist() == [0.0, 1.0, 1.0, 1.0, 0.0]
     assert x.grad[0, 1].flatten().tolist() == [0.0, 1.0, 1.0, 1.0, 0.0]
+
+
+def test_fourier_band_widens_from_coarse_to_the_full_spectrum():
+    """Coarse-to-fine: at step 0 x* holds no frequency above band_start x
+    the highest on any axis; the band widens every step and is full after
+    band_steps, where x* is the unmasked spectrum's."""
+    cfg = dict(type='FourierVideo', value_range=None, init_std=1.0)
+    coarse = build(dict(cfg, band_start=0.25, band_steps=4))
+    full = build(cfg)
+    assert torch.equal(coarse.latent, full.latent)
+    spectrum = torch.fft.fftn(coarse(), dim=(-3, -2, -1)).abs()
+    f_t, f_h, f_w = (torch.fft.fftfreq(n).abs() for n in SHAPE[2:])
+    outside = ((f_t[:, None, None] > 0.125) | (f_h[None, :, None] > 0.125) |
+               (f_w[None, None, :] > 0.125))
+    assert spectrum[..., outside].max() < 1e-4
+    assert spectrum[..., ~outside].max() > 0.1
+    sizes = []
+    for _ in range(4):
+        sizes.append(int(coarse.band().sum()))
+        coarse.after_step()
+    assert sizes == sorted(sizes) and sizes[0] < sizes[-1]
+    assert coarse.band() is None
+    assert torch.allclose(coarse(), full())
+    assert coarse.state_dict()['_extra_state'] == dict(steps_done=4)
+    with pytest.raises(ValueError, match='band_start'):
+        build(dict(cfg, band_start=0.0))
