@@ -173,6 +173,16 @@ def test_diversity_per_sample():
     assert FeatureDiversityLoss()(s).tolist() == pytest.approx([5.0, 3.0])
     first = FeatureDiversityLoss(first_layer_multiplier=10, weight=0.5)(s)
     assert first.tolist() == pytest.approx([0.5 * 50, 0.5 * 21])
+    # normalize: per layer / sqrt(channels) (layer 1 has 2, layer 2 one),
+    # then the mean over the two layers
+    normalized = FeatureDiversityLoss(normalize=True)(s)
+    assert normalized.tolist() == pytest.approx(
+        [(5 / math.sqrt(2) + 0) / 2, (2 / math.sqrt(2) + 1) / 2])
+    pooled = FeatureDiversityLoss(normalize=True, batch_statistics=True)(s)
+    # pooled layer 1: |(1.5, 2) - 0| + |(3.25, 6) - 1| = 2.5 + hypot(2.25,
+    # 5); layer 2: |1.5 - 1| + |2.25 - 2|
+    assert pooled.tolist() == pytest.approx(
+        [((2.5 + math.hypot(2.25, 5.0)) / math.sqrt(2) + 0.75) / 2] * 2)
 
 
 def test_diversity_batch_statistics_pool_the_batch():
