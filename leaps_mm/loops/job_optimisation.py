@@ -8,8 +8,9 @@ import torch
 from leaps_mm.registry import OPTIM_WRAPPERS, OPTIMIZERS, PARAM_SCHEDULERS
 from .loss_history import StepLosses
 
-# the optimiser of a loop config that names none (_base_/leaps_core.py sets
-# the same); fused: the whole Adam update in one kernel
+# the optimiser of a loop config that names none (the paper's: Adam lr 0.2,
+# as _base_/leaps_paper.py; _base_/leaps_core.py sets lr 0.05); fused: the
+# whole Adam update in one kernel
 DEFAULT_OPTIM_WRAPPER = dict(type='OptimWrapper',
                              optimizer=dict(type='Adam', lr=0.2, fused=True))
 DEFAULT_PARAM_SCHEDULER = dict(type='CosineAnnealingLR', eta_min=0.0)

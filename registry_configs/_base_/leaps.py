@@ -1,7 +1,9 @@
+# What a user's Kinetics model gets: the default recipe (leaps_core.py, the
+# main job's) on x* 8 x 224^2, with the paper's verifier, X3D-S trained on
+# Kinetics-400. In this recipe the verifier only scores x*; its BatchNorm
+# layers are what R_feat reads in the paper's set-up (leaps_paper.py).
 _base_ = ['./leaps_core.py']
 
-# Full LEAPS with the paper's verifier: X3D-S trained on Kinetics-400 (it has BatchNorm, which
-# the feature-diversity term needs).
 verifier = dict(
     type='Recognizer3D',
     backbone=dict(type='X3D', gamma_w=1, gamma_b=2.25, gamma_d=2.2),
@@ -15,4 +17,21 @@ leaps = dict(inverter=dict(
     verifier_checkpoint='https://download.openmmlab.com/mmaction/v1.0/'
     'recognition/x3d/facebook/x3d_s_13x6x1_facebook-kinetics400-rgb_'
     '20201027-623825a0.pth',
-    verifier_input_size=(13, 182, 182)))
+    verifier_input_size=(13, 182, 182),
+    # leaps_core.py's transforms, measured on a 64^2 x*, for this 224^2 x*:
+    # the roll (where the content sits in the frame) scales with x*'s side,
+    # 4 px of 64 -> 14 px of 224 (1/16 of the frame; lucid-style jitter at
+    # 224^2 is 8-16 px). The rest stays: scale and rotation are relative
+    # already; blur, noise (and the TV prior) are against pixel-sized
+    # patterns, which the Kinetics models' stems (stride-4 convolutions,
+    # 4 to 16 px patches) meet in pixels as the demo models' stride-4 stem
+    # does; the temporal shift is one frame at any clip length. With another
+    # input_size, scale max_shift to about side / 16.
+    transforms=[
+        dict(type='RandomRoll', max_shift=14),
+        dict(type='RandomScale', scale=(0.9, 1.1)),
+        dict(type='RandomRotation', degrees=5),
+        dict(type='RandomGaussianBlur', sigma=(0.5, 1.0), p=0.5),
+        dict(type='RandomTemporalShift', max_shift=1),
+        dict(type='RandomGaussianNoise', std=(0.0, 0.6)),
+    ]))

@@ -1,6 +1,7 @@
 # Table 3, row "LEAPS (full)", on the trained demo models: eq. 4,
-# L_CE + L_prim + r (R_coh + R_feat), r = 0.1, JVS priming — the losses of
-# demo/leaps_r3d.py (via _base_/leaps_core.py), spelled out.
+# L_CE + L_prim + r (R_coh + R_feat), r = 0.1, JVS priming (the losses of
+# _base_/leaps_paper.py, spelled out) on the main job's parameterisation,
+# transforms and schedule (demo/leaps_r3d.py).
 _base_ = ['../demo/leaps_r3d.py']
 r = 0.1
 leaps = dict(inverter=dict(losses=[

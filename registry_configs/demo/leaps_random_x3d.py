@@ -1,10 +1,12 @@
 # The main job until trained demo models exist: a real LEAPS inversion of a
 # RANDOMLY INITIALISED X3D-S (8 motion classes) with a random X3D-S verifier,
 # primed with the shipped stimuli. The videos show what random features
-# respond to, not learned classes; it exercises the whole pipeline on a CPU.
+# respond to, not learned classes; it exercises the whole pipeline on a CPU,
+# with the paper's set-up (_base_/leaps_paper.py: pixel x*, no transforms,
+# eq. 4 with R_feat on the X3D-S verifier, Adam lr 0.2), 60 steps.
 _base_ = [
     'mmaction::recognition/x3d/x3d_s_13x6x1_facebook-kinetics400-rgb.py',
-    '../_base_/leaps.py',
+    '../_base_/leaps_paper.py',
 ]
 model = dict(cls_head=dict(num_classes=8))
 verifier = dict(cls_head=dict(num_classes=8))

@@ -1,6 +1,8 @@
 """Every inversion config in registry_configs/ (one per model of the paper,
 plus the worked examples) loads, names an https checkpoint or none, becomes a
-Runner config, and runs LEAPS for two steps on the CPU with random weights.
+Runner config, and runs its recipe (the default one, _base_/leaps.py) for two
+steps on the CPU with random weights; the default recipe is the main job's,
+and _base_/leaps_paper.py is the paper's set-up.
 
 The networks are the configs' own MMAction2 classes and layouts, with widths
 and depths shrunk through config overrides where the class allows it, and
@@ -134,8 +136,8 @@ def test_config_builds_and_inverts_two_steps(path):
     for _ in range(2):
         optimizer.zero_grad()
         losses = inverter(mode='loss')
-        assert set(losses) == {'loss_ce', 'loss_prim', 'loss_coh',
-                               'loss_feat'}
+        assert set(losses) == {'loss_logit', 'loss_prim', 'loss_coh',
+                               'loss_tv', 'loss_l2', 'loss_still'}
         for key, value in losses.items():
             assert value.shape == (1, ), key
             assert torch.isfinite(value).all(), (name, key, value)
@@ -151,3 +153,68 @@ def test_config_builds_and_inverts_two_steps(path):
 def test_every_paper_model_has_a_config():
     names = {config_id(p) for p in CONFIGS}
     assert PAPER_MODELS <= names, PAPER_MODELS - names
+
+
+def _recipe(cfg):
+    """The parts of a config that make its objective and x*."""
+    inverter, loop = cfg.leaps.inverter, cfg.leaps.loop
+    return dict(losses=inverter.losses,
+                parameterization=inverter.parameterization,
+                transforms=inverter.transforms, iters=loop.iters,
+                optim_wrapper=loop.optim_wrapper,
+                param_scheduler=loop.param_scheduler)
+
+
+@pytest.mark.parametrize('name', ['x3d_s', 'swin_b', 'examples/i3d_r50'])
+def test_family_config_gets_the_main_jobs_recipe(name):
+    """A user's model (a family config, via _base_/leaps.py) gets the main
+    job's objective, parameterisation, transforms and schedule, with the
+    roll scaled from the main job's 64^2 x* to its own 224^2 one."""
+    main = _recipe(Config.fromfile(osp.join(CONFIG_DIR, 'demo',
+                                            'leaps_r3d.py')))
+    cfg = Config.fromfile(osp.join(CONFIG_DIR, f'{name}.py'))
+    family = _recipe(cfg)
+    assert tuple(cfg.leaps.inverter.input_size) == (8, 224, 224)
+    assert [t['type'] for t in family['transforms']] == [
+        t['type'] for t in main['transforms']]
+    for mine, theirs in zip(family['transforms'], main['transforms']):
+        if mine['type'] == 'RandomRoll':  # pixels, scaled with x*'s side
+            assert (theirs['max_shift'], mine['max_shift']) == (4, 14)
+        else:
+            assert mine == theirs
+    for key in ('losses', 'parameterization', 'iters', 'optim_wrapper',
+                'param_scheduler'):
+        assert family[key] == main[key], key
+    assert [t['type'] for t in family['losses']] == [
+        'LogitMaximization', 'PrimingLoss', 'TemporalCoherenceLoss',
+        'TotalVariationLoss', 'InputNormLoss', 'StillFrameLoss']
+    assert family['parameterization'].type == 'FourierVideo'
+    assert (family['iters'], family['optim_wrapper'].optimizer.lr) == (
+        200, 0.05)
+    assert cfg.verifier.backbone.type == 'X3D'  # scores x*, not in the loss
+
+
+def test_paper_config_is_the_papers_set_up():
+    """_base_/leaps_paper.py: eq. 4 with R_feat on the X3D-S verifier,
+    pixel x*, no transforms, 2000 Adam steps at lr 0.2, cosine."""
+    cfg = Config.fromfile(osp.join(CONFIG_DIR, '_base_', 'leaps_paper.py'))
+    paper = _recipe(cfg)
+    assert [dict(t) for t in paper['losses']] == [
+        dict(type='ClassificationLoss', weight=1.0),
+        dict(type='PrimingLoss', distance='jvs', layer_weights=1.0),
+        dict(type='TemporalCoherenceLoss', margin=1.0, normalize='mean',
+             weight=0.1),
+        dict(type='FeatureDiversityLoss', weight=0.1)]
+    assert dict(paper['parameterization']) == dict(
+        type='PixelVideo', init_std=1.0, colour='rgb', value_range='clip')
+    assert paper['transforms'] == []
+    assert paper['iters'] == 2000
+    assert paper['optim_wrapper'].optimizer.lr == 0.2
+    assert paper['param_scheduler'].type == 'CosineAnnealingLR'
+    assert tuple(cfg.leaps.inverter.input_size) == (8, 224, 224)
+    assert cfg.verifier.backbone.type == 'X3D'
+    assert cfg.leaps.inverter.verifier_checkpoint.startswith('https://')
+    # the random-weights pipeline demo keeps the paper's set-up
+    demo = _recipe(Config.fromfile(osp.join(CONFIG_DIR, 'demo',
+                                            'leaps_random_x3d.py')))
+    assert demo == dict(paper, iters=60)

@@ -172,7 +172,7 @@ def test_a_recipe_that_interpolates_x_keeps_its_x(tmp_path):
     assert out.model.input_size == (4, 32, 32)
     assert out.model.target_input_size == (8, 56, 56)
     assert not warned
-    # the paper's protocol: X3D-S's config, x* 8 x 224^2 interpolated to
+    # a family config (X3D-S's): x* 8 x 224^2 interpolated to
     # 13 x 182^2, on the 8 x 56^2 model
     cfg = resolve_target(overlay(tmp_path, 'x3d_s.py', target_line()))
     assert cfg.leaps.inverter.input_size == (8, 224, 224)
