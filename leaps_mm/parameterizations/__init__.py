@@ -4,9 +4,10 @@ trainable latents (registered in ``MODELS``, chosen by
 from .base import VideoParameterization
 from .colour import colour_mixing
 from .fourier import FourierVideo, spectrum_scale
+from .generator import GeneratorVideo
 from .lowres import LowResVideo
 from .phase import PhaseFourierVideo
 from .pixel import PixelVideo
 
 __all__ = ['VideoParameterization', 'colour_mixing', 'FourierVideo',
-           'spectrum_scale', 'LowResVideo', 'PhaseFourierVideo', 'PixelVideo']
+           'spectrum_scale', 'GeneratorVideo', 'LowResVideo', 'PhaseFourierVideo', 'PixelVideo']

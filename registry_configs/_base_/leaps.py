@@ -18,20 +18,15 @@ leaps = dict(inverter=dict(
     'recognition/x3d/facebook/x3d_s_13x6x1_facebook-kinetics400-rgb_'
     '20201027-623825a0.pth',
     verifier_input_size=(13, 182, 182),
-    # leaps_core.py's transforms, measured on a 64^2 x*, for this 224^2 x*:
-    # the roll (where the content sits in the frame) scales with x*'s side,
-    # 4 px of 64 -> 14 px of 224 (1/16 of the frame; lucid-style jitter at
-    # 224^2 is 8-16 px). The rest stays: scale and rotation are relative
-    # already; blur, noise (and the TV prior) are against pixel-sized
-    # patterns, which the Kinetics models' stems (stride-4 convolutions,
-    # 4 to 16 px patches) meet in pixels as the demo models' stride-4 stem
-    # does; the temporal shift is one frame at any clip length. With another
-    # input_size, scale max_shift to about side / 16.
-    transforms=[
-        dict(type='RandomRoll', max_shift=14),
-        dict(type='RandomScale', scale=(0.9, 1.1)),
-        dict(type='RandomRotation', degrees=5),
-        dict(type='RandomGaussianBlur', sigma=(0.5, 1.0), p=0.5),
-        dict(type='RandomTemporalShift', max_shift=1),
-        dict(type='RandomGaussianNoise', std=(0.0, 0.6)),
-    ]))
+    # leaps_core.py's transforms, measured on a 64^2 x*, with the roll
+    # (transforms[0]) scaled to this 224^2 x*: where the content sits in the
+    # frame scales with x*'s side, 4 px of 64 -> 14 px of 224 (1/16 of the
+    # frame; lucid-style jitter at 224^2 is 8-16 px). The rest stays: scale
+    # and rotation are relative already; blur, noise (and the TV prior) are
+    # against pixel-sized patterns, which the Kinetics models' stems
+    # (stride-4 convolutions, 4 to 16 px patches) meet in pixels as the demo
+    # models' stride-4 stem does; the temporal shift is one frame at any
+    # clip length. With another input_size, scale max_shift to about
+    # side / 16.
+    transforms=[dict(_base_.leaps.inverter.transforms[0], max_shift=14)]
+    + _base_.leaps.inverter.transforms[1:]))

@@ -195,7 +195,8 @@ def adam_steps(inverter, optimizer, steps):
 
 @pytest.mark.parametrize('parameterization', [
     dict(type='PixelVideo'),
-    dict(type='FourierVideo', value_range='sigmoid', colour='decorrelated')])
+    dict(type='FourierVideo', value_range='sigmoid', colour='decorrelated'),
+    dict(type='GeneratorVideo', widths=(4, 4), code_channels=2)])
 def test_a_job_runs_the_same_alone_and_in_a_batch_with_transforms(
         parameterization):
     """Latents, transforms and optimiser state are all per job: job 1 of a
@@ -224,7 +225,9 @@ def test_a_job_runs_the_same_alone_and_in_a_batch_with_transforms(
 @pytest.mark.parametrize('parameterization', [
     dict(type='LowResVideo', factor=(1, 2, 2)),
     # coarse-to-fine: the band's step count is part of the job's state
-    dict(type='FourierVideo', band_start=0.5, band_steps=5)])
+    dict(type='FourierVideo', band_start=0.5, band_steps=5),
+    # the decoder's weights and its fixed code
+    dict(type='GeneratorVideo', widths=(4, 4), code_channels=2)])
 def test_job_state_continues_a_job_exactly(parameterization):
     """Saving the job state (latents, generators) and the optimiser state
     mid-way and restoring them into a fresh reset gives the same x* as an

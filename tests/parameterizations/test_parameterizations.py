@@ -177,3 +177,34 @@ def test_fourier_band_widens_from_coarse_to_the_full_spectrum():
     assert coarse.state_dict()['_extra_state'] == dict(steps_done=4)
     with pytest.raises(ValueError, match='band_start'):
         build(dict(cfg, band_start=0.0))
+
+
+def test_generator_video_is_each_jobs_own_decoder_of_a_fixed_code():
+    """GeneratorVideo: x* starts with std init_std; job j's video depends
+    only on job j's weights (one grouped convolution for all jobs, as a
+    per-job loop computes it), and its seed alone makes it."""
+    cfg = dict(type='GeneratorVideo', widths=(8, 4), code_channels=4,
+               init_std=0.5, value_range=None)
+    param = build(cfg)
+    video = param()
+    assert video.shape == SHAPE
+    assert param.code.shape == (2, 4, 8, 16, 16)  # one upsampling stage
+    assert [w.shape for w in param.weights] == [
+        (2, 8, 4, 3, 3, 3), (2, 4, 8, 3, 3, 3), (2, 3, 4, 1, 1, 1)]
+    assert video.detach().flatten(1).std(1).tolist() == pytest.approx(
+        [0.5, 0.5], rel=1e-4)
+    # job 1 alone, from its own seed, is row 1 of the batch
+    alone = build(cfg, shape=(1, ) + SHAPE[1:], seeds=[1])
+    assert torch.allclose(alone()[0], video[1], atol=1e-5)
+    # gradients stay in the job's own weights
+    video[0].sum().backward()
+    assert all(w.grad[0].abs().sum() > 0 and w.grad[1].abs().sum() == 0
+               for w in param.weights)
+    # the decoder is piecewise smooth: neighbouring pixels differ far less
+    # than in white noise of the same std (which differs by ~1.13 std)
+    step = (video[..., 1:] - video[..., :-1]).abs().mean()
+    assert step < 0.8 * video.std()
+    with pytest.raises(ValueError, match='kernel_size'):
+        build(dict(cfg, kernel_size=2))
+    with pytest.raises(ValueError, match='widths'):
+        build(dict(cfg, widths=()))
