@@ -1,4 +1,5 @@
 """LEAPSInverter: the synthesized video x* and the frozen networks it is fed to."""
+import contextlib
 import logging
 import os.path as osp
 from typing import Dict, List, Optional, Sequence, Tuple, Union
@@ -128,6 +129,10 @@ class LEAPSInverter(BaseModel):
         transform_draws: expectation over transforms: the objective is the
             mean over this many independent draws of ``transforms`` per step
             (costs as many forward and backward passes).
+        target_augmentation: a registered augmentation of the target for
+            the objective's forward pass, e.g.
+            ``dict(type='RandomBranchScaling', include=r'conv2$')``
+            (:mod:`.branch_scaling`); scoring uses the target as it is.
         autocast: ``'bf16'`` or ``'fp16'`` runs the networks' forward passes
             under ``torch.autocast`` (both run on CPUs and GPUs; with fp16
             the loop scales the loss, see :func:`build_optim_wrapper`); x*
@@ -170,6 +175,7 @@ class LEAPSInverter(BaseModel):
                  parameterization: Optional[dict] = None,
                  transforms: Sequence[dict] = (),
                  transform_draws: int = 1,
+                 target_augmentation: Optional[dict] = None,
                  autocast: Optional[str] = None,
                  channels_last: bool = False,
                  checkpoint_target: CheckpointRule = False,
@@ -228,6 +234,10 @@ class LEAPSInverter(BaseModel):
             raise ValueError('transform_draws must be an integer >= 1, got '
                              f'{transform_draws!r}.')
         self.transform_draws = int(transform_draws)
+        self.target_augmentation = (MODELS.build(target_augmentation)
+                                    if target_augmentation else None)
+        if self.target_augmentation is not None:
+            self.target_augmentation.attach(self.target)
         self.generators: List[torch.Generator] = []
         if autocast not in (None, 'bf16', 'fp16'):
             raise ValueError(f"autocast must be None, 'bf16' or 'fp16', got "
@@ -440,6 +450,14 @@ class LEAPSInverter(BaseModel):
                       frames]  # N, C, H, W
         return still[:, :, None].expand_as(video)
 
+    def _target_augmented(self):
+        """The target as the objective sees it: with ``target_augmentation``
+        (e.g. :class:`RandomBranchScaling`) drawn for this step, else as it
+        is."""
+        if self.target_augmentation is None:
+            return contextlib.nullcontext()
+        return self.target_augmentation.active(self.generators)
+
     def _to_verifier(self, video: torch.Tensor) -> torch.Tensor:
         return self._renormalize(video, self.verifier_mean, self.verifier_std,
                                  self.verifier_input_size)
@@ -473,7 +491,7 @@ class LEAPSInverter(BaseModel):
         fed = self._layout(resize_video(video, self.target_input_size))
         want = self.requires & {'means', 'temporal'}
         with self.target_taps.capture(n, fed.shape[2], want) as captured, \
-                self._autocast():
+                self._autocast(), self._target_augmented():
             logits = recognizer_logits(self.target, fed)
         state = InversionState(
             video=video, targets=self.targets, logits=logits,
