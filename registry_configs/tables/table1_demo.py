@@ -1,7 +1,8 @@
-# Paper Table 1 on the trained demo models (demo/leaps_r3d.py: adversarially
-# trained ResNet3d-18 target, R(2+1)D verifier, MViT judge; the 16 shipped
-# stimuli, one video per stimulus, 16x64^2, batch 8; Fourier x* with
-# decorrelated colour): the two baselines and four LEAPS variants.
+# Paper Table 1 on the trained demo models (demo/leaps_r3d.py: the ordinarily
+# trained ResNet3d-18 target r3d_noise.pth, R(2+1)D verifier, MViT judge;
+# the 16 shipped stimuli, one video per stimulus, 16x64^2, batch 8; Fourier
+# x* with decorrelated colour, the main job's transforms): the two baselines
+# and four LEAPS variants.
 #
 #     python tools/tables.py registry_configs/tables/table1_demo.py
 #
@@ -20,7 +21,7 @@ rows = [
          config='registry_configs/ablations/priming_only.py'),
     dict(name='LEAPS (L_prim + R_feat)',
          config='registry_configs/ablations/priming_diversity.py'),
-    dict(name='LEAPS (logit + L_prim + R_coh + TV, l2: the main job)',
+    dict(name='LEAPS (logit + L_prim + R_coh + TV, l2, still: the main job)',
          config='registry_configs/demo/leaps_r3d.py'),
     dict(name='LEAPS (full)', config='registry_configs/ablations/full.py'),
 ]

@@ -10,6 +10,10 @@
 # set; data/stimuli_heldout (another seed of the motion generator,
 # tools/make_stimuli.py --seed 7) took no part in any choice. 16 videos a
 # row (8 classes x 2), 16 x 64^2, 200 Adam steps.
+# Rows: the main job, its held-out run, 3D AM, the paper's objective with and
+# without R_feat, two levers screened in docs/experiments.md (branch
+# scaling, a deep video prior x*) and the adversarially trained target as an
+# extra row; `--rows NAME` runs a few.
 title = 'Transfer matrix on the demo models (ordinarily trained targets)'
 layout = 'transfer'
 iters = 200
@@ -79,6 +83,14 @@ for _model in ('r3d', 'mvit', 'r2plus1d'):
         cfg_options=_options(_model, {})))
 # the adversarially trained demo target (stage 3, fine-tuned from
 # r3d_noise.pth, hence not independent of the r3d scorer): one extra row
+for _recipe, _config in (
+        ('main job + branch scaling', 'branch_scaling.py'),
+        ('main job, deep video prior x*', 'video_prior.py')):
+    rows += [dict(name=f'{_recipe}: {_model}',
+                  config='registry_configs/tables/transfer/' + _config,
+                  recipe=_recipe, target=_model,
+                  cfg_options=_options(_model, {}))
+             for _model in ('r3d', 'mvit', 'r2plus1d')]
 rows.append(dict(
     name='main job: adversarial r3d (extra row)',
     config='registry_configs/tables/transfer/main_job.py',

@@ -30,7 +30,7 @@ def test_shipped_grids_load(monkeypatch):
     table1 = load_grid('registry_configs/tables/table1_demo.py')
     assert [r.name for r in table1.rows] == [
         '3D DeepDream', '3D AM', 'LEAPS (L_prim)', 'LEAPS (L_prim + R_feat)',
-        'LEAPS (logit + L_prim + R_coh + TV, l2: the main job)',
+        'LEAPS (logit + L_prim + R_coh + TV, l2, still: the main job)',
         'LEAPS (full)']
     assert table1.layout == 'table1' and table1.iters == 200
     assert table1.rows[3].slug == 'leaps_l_prim_r_feat'
