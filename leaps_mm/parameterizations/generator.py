@@ -33,7 +33,7 @@ class GeneratorVideo(VideoParameterization):
     """x*_j = G_j(z_j): job ``j``'s own small untrained 3-D convolutional
     decoder maps a fixed random code ``z_j`` to the video, and its weights
     are the latents (Ulyanov et al.'s deep image prior, in space-time). The
-    decoder's structure (upsampling, 3x3x3 convolutions, ReLUs) favours
+    decoder's structure (upsampling, 3x3x3 convolutions, LeakyReLUs) favours
     piecewise-smooth, object-like regions over pixel patterns.
 
     The code is ``(N, code_channels, T, H / 2^u, W / 2^u)`` for
@@ -41,20 +41,22 @@ class GeneratorVideo(VideoParameterization):
     width (nearest) and applies a 3x3x3 convolution, a per-job instance
     normalisation (over T, H, W) and a LeakyReLU; a 1x1x1 convolution makes
     the three channels. There are no biases: a bias moves a whole video's
-    colour at the step size and saturates it within a few dozen steps. Weights are stored in units of
-    their He-initialisation scale (equalised learning rate), so the
-    optimiser's step is a relative change in every layer alike.
+    colour at the step size and saturates it within a few dozen steps.
+    Weights are stored in units of their He-initialisation scale (equalised
+    learning rate), so the optimiser's step is a relative change in every
+    layer alike.
 
     Args:
-        widths: channels of the code-resolution layer and of each stage, e.g.
-            ``(64, 32, 16)``: code grid at a quarter of x*'s side.
+        widths: channels of the code-resolution layer and of each stage;
+            ``(16, 8, 8)`` (measured in docs/experiments.md): the code grid
+            at a quarter of x*'s side.
         code_channels: channels of the fixed random code.
         kernel_size: of the convolutions (odd).
         **kwargs: see :class:`VideoParameterization`; ``init_std`` is the
             std of the initial video in normalised units.
     """
 
-    def __init__(self, widths: Sequence[int] = (64, 32, 16),
+    def __init__(self, widths: Sequence[int] = (16, 8, 8),
                  code_channels: int = 16, kernel_size: int = 3,
                  **kwargs) -> None:
         super().__init__(**kwargs)
