@@ -14,7 +14,9 @@ own runs (a parent per row, a child per video) go to the same store.
 Resumable: a row whose work dir holds ``metrics.json`` from the same settings
 is not run again (``--force`` runs it from scratch); a row that stopped
 halfway resumes with ``invert.py --resume``; a row whose settings changed
-starts over. A failing row is reported with its log and marked ``failed``;
+starts over. ``--rescore`` scores finished rows' videos again with the
+networks their configs name now (a row's settings record checkpoint paths,
+not their contents). A failing row is reported with its log and marked ``failed``;
 the others still run, and the exit status is 1.
 """
 import argparse
@@ -183,8 +185,17 @@ def run_row(row: Row, work_dir: str, state: str, iters: Optional[int],
     if code != 0:
         raise RuntimeError(f'tools/invert.py exited with {code}: '
                            f'{last_error(log_path)} (log: {log_path})')
+    return evaluate_row(work_dir, uri, splits)
+
+
+def evaluate_row(work_dir: str, uri: str, splits: int,
+                 rescore: bool = False) -> Dict[str, float]:
+    """Evaluate a row's finished sweep into its ``metrics.json`` (and its
+    MLflow parent run); ``rescore``: score x* again with the networks the
+    run's config names now instead of reading the scores recorded when it
+    ran."""
     try:
-        metrics, notes = evaluate(work_dir, splits)
+        metrics, notes = evaluate(work_dir, splits, rescore_run=rescore)
     except ConfigError as error:
         raise RuntimeError(f'evaluation failed: {error.message}')
     metrics_path = osp.join(work_dir, 'metrics.json')
@@ -276,7 +287,7 @@ def log_table(uri: str, experiment: str, grid: Grid, iters: Optional[int],
 
 def run(grid_file: str, out: Optional[str], iters: Optional[int],
         only: Sequence[str], force: bool, tracking_uri: Optional[str],
-        experiment: str) -> None:
+        experiment: str, rescore: bool = False) -> None:
     """Run every row of GRID (a grid file from registry_configs/tables/),
     evaluate it and write <out>/table.md and <out>/table.json."""
     from leaps_mm.tracking import resolve_tracking_uri
@@ -299,8 +310,12 @@ def run(grid_file: str, out: Optional[str], iters: Optional[int],
 
     states = {row.name: row_state(osp.join(out, row.slug),
                                   row_spec(row, iters)) for row in grid.rows}
+    if force and rescore:
+        raise ConfigError('--force and --rescore exclude each other: --force '
+                          'inverts again, --rescore only scores the finished '
+                          'videos again.', exit_code=2)
     todo = [row for row in selected
-            if force or states[row.name][0] != 'done']
+            if force or rescore or states[row.name][0] != 'done']
     splits = check_rows(todo, grid)
     print(f'{grid.title}: {len(grid.rows)} rows, {len(todo)} to run, '
           f'{iters or "config"} iterations per video -> {out}')
@@ -317,8 +332,13 @@ def run(grid_file: str, out: Optional[str], iters: Optional[int],
         state = 'stale' if force else states[row.name][0]
         began = time.time()
         try:
-            metrics = run_row(row, work_dir, state, iters, uri, experiment,
-                              splits[row.name])
+            if rescore and state == 'done':
+                print('  re-scoring its finished videos (--rescore)')
+                metrics = evaluate_row(work_dir, uri, splits[row.name],
+                                       rescore=True)
+            else:
+                metrics = run_row(row, work_dir, state, iters, uri,
+                                  experiment, splits[row.name])
             results[row.name] = dict(status='done', metrics=metrics)
             print(f'  {row.name}: done in {duration(time.time() - began)}')
         except (RuntimeError, OSError) as error:
@@ -388,6 +408,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument(
         '--force', action='store_true', help='Run the selected rows from '
         'scratch even when they are finished.')
+    parser.add_argument(
+        '--rescore', action='store_true', help='Score the selected finished '
+        "rows' videos again with the networks their configs name now (e.g. "
+        "after a scorer's checkpoint was retrained; the grid's settings "
+        'record paths, not weights), without inverting again; unfinished '
+        'rows run as usual.')
     parser.add_argument(
         '--tracking-uri', help='MLflow store for the rows and the table '
         '(default: $MLFLOW_TRACKING_URI, else sqlite:///<out>/mlflow.db).')

@@ -298,3 +298,51 @@ def test_grid_runs_evaluates_resumes_and_logs_to_mlflow(
     assert (done.stat().st_mtime_ns, job.stat().st_mtime_ns) == stamps
     assert json.loads((out / 'table.json').read_text())['rows'][1][
         'metrics'] == table['rows'][1]['metrics']
+
+
+@pytest.mark.slow
+def test_rescore_scores_finished_videos_with_the_current_weights(
+        tmp_path, two_job_list, monkeypatch):
+    """A row records its judge's checkpoint path, not its weights: after the
+    file is retrained a plain rerun keeps the old scores, --rescore scores
+    the same videos with the new weights without inverting again."""
+    import shutil
+    monkeypatch.chdir(REPO)
+    judge = tmp_path / 'judge.pth'
+    shutil.copy(osp.join(REPO, 'checkpoints', 'demo', 'r3d.pth'), judge)
+    grid = write_grid(tmp_path, f"""
+cfg_options = {{'leaps.stimuli.ann_file': {two_job_list!r},
+               'leaps.batch_size': 2, 'leaps.inverter.input_size': (8, 32, 32),
+               'judge.from_config': {osp.join(CONFIGS, 'demo', 'train_r3d.py')!r},
+               'judge.name': 'r3d', 'leaps.inverter.judge_checkpoint':
+               {str(judge)!r}}}
+rows = [dict(name='3D DeepDream', config={DEEPDREAM!r})]
+""", 'rescore.py')
+    out = tmp_path / 'out'
+    args = [grid, '--iters', '2', '--out', str(out)]
+    assert run_tool(tables.main, args).exit_code == 0
+    metrics_path = out / '3d_deepdream' / 'metrics.json'
+    job = next((out / '3d_deepdream').glob('*/synth.npy'))
+    before = json.loads(metrics_path.read_text())
+    stamp = job.stat().st_mtime_ns
+
+    shutil.copy(osp.join(REPO, 'checkpoints', 'demo', 'r3d_noise.pth'), judge)
+    assert '1 rows, 0 to run' in run_tool(tables.main, args).output
+    assert json.loads(metrics_path.read_text()) == before
+
+    result = run_tool(tables.main, args + ['--rescore'])
+    assert result.exit_code == 0, result.output
+    assert 're-scoring its finished videos (--rescore)' in result.output
+    after = json.loads(metrics_path.read_text())
+    assert job.stat().st_mtime_ns == stamp  # not inverted again
+    assert after['prob_target_judge'] != before['prob_target_judge']
+    # the same videos, re-read from synth.npy (x* in 8 bits) by the same
+    # target and verifier
+    for key in ('top1_model', 'top1_verifier'):
+        assert after[key] == before[key]
+    for key in ('prob_target_model', 'prob_target_verifier'):
+        assert after[key] == pytest.approx(before[key], rel=1e-2)
+
+    result = run_tool(tables.main, args + ['--rescore', '--force'])
+    assert result.exit_code == 2
+    assert '--force and --rescore exclude each other' in result.output
