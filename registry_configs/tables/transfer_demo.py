@@ -60,8 +60,8 @@ rows = [dict(name=f'{recipe}: {model}', config=_by_name[recipe][0],
              recipe=recipe, target=model,
              cfg_options=_options(model, _by_name[recipe][1]))
         for recipe, model in _order]
-# The paper's objective (eq. 4 with R_feat, per-layer normalised) and the
-# same without R_feat. R_feat reads another demo model's BatchNorm
+# The paper's objective (eq. 4 with R_feat, per-layer normalised, over the
+# batch) and the same without R_feat. R_feat reads another demo model's BatchNorm
 # statistics (the R(2+1)D's, the R3D's for the R(2+1)D target): that scorer
 # shared the loss and is left out of the row's summary.
 _rfeat_verifier = dict(r3d='r2plus1d', r2plus1d='r3d', mvit='r2plus1d')
@@ -70,7 +70,7 @@ for _model in ('r3d', 'mvit', 'r2plus1d'):
     rows.append(dict(
         name=f'paper objective: {_model}',
         config='registry_configs/tables/transfer/paper_objective.py',
-        recipe='paper objective (eq. 4, R_feat normalised)', target=_model,
+        recipe='paper objective (eq. 4, R_feat normalised, batch statistics)', target=_model,
         shared=[_rfeat_verifier[_model]],
         cfg_options=_options(_model, {
             'verifier.from_config': '../../demo/' + _verifier['config'],
