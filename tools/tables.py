@@ -16,8 +16,8 @@ is not run again (``--force`` runs it from scratch); a row that stopped
 halfway resumes with ``invert.py --resume``; a row whose settings changed
 starts over. ``--rescore`` scores finished rows' videos again with the
 networks their configs name now (a row's settings record checkpoint paths,
-not their contents). A failing row is reported with its log and marked ``failed``;
-the others still run, and the exit status is 1.
+not their contents). A failing row is reported with its log and marked
+``failed``; the others still run, and the exit status is 1.
 """
 import argparse
 import json

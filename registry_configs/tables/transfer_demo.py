@@ -61,16 +61,17 @@ rows = [dict(name=f'{recipe}: {model}', config=_by_name[recipe][0],
              cfg_options=_options(model, _by_name[recipe][1]))
         for recipe, model in _order]
 # The paper's objective (eq. 4 with R_feat, per-layer normalised, over the
-# batch) and the same without R_feat. R_feat reads another demo model's BatchNorm
-# statistics (the R(2+1)D's, the R3D's for the R(2+1)D target): that scorer
-# shared the loss and is left out of the row's summary.
+# batch) and the same without R_feat. R_feat reads another demo model's
+# BatchNorm statistics (the R(2+1)D's, the R3D's for the R(2+1)D target):
+# that scorer shared the loss and is left out of the row's summary.
 _rfeat_verifier = dict(r3d='r2plus1d', r2plus1d='r3d', mvit='r2plus1d')
 for _model in ('r3d', 'mvit', 'r2plus1d'):
     _verifier = _models[_rfeat_verifier[_model]]
     rows.append(dict(
         name=f'paper objective: {_model}',
         config='registry_configs/tables/transfer/paper_objective.py',
-        recipe='paper objective (eq. 4, R_feat normalised, batch statistics)', target=_model,
+        recipe='paper objective (eq. 4, R_feat normalised, batch statistics)',
+        target=_model,
         shared=[_rfeat_verifier[_model]],
         cfg_options=_options(_model, {
             'verifier.from_config': '../../demo/' + _verifier['config'],
