@@ -16,6 +16,9 @@ class InversionState:
         logits: the target model's class scores ``(N, K)``.
         means: per tapped target layer, channel means of x* ``(N, C_l)``.
         stimulus_means: the same for the stimulus, computed once per job.
+        variances, stimulus_variances: the channels' variances over
+            space-time beside ``means`` (only when a term requires
+            ``'variances'``), ``(N, C_l)`` per layer.
         temporal: the coherence layer's activation ``(N, C, T', S)``.
         bn_stats: per verifier BatchNorm layer, ``(mean, var, running_mean,
             running_var)`` with batch statistics ``(N, C_k)``.
@@ -27,6 +30,8 @@ class InversionState:
     logits: Optional[torch.Tensor] = None
     means: Dict[str, torch.Tensor] = field(default_factory=dict)
     stimulus_means: Dict[str, torch.Tensor] = field(default_factory=dict)
+    variances: Dict[str, torch.Tensor] = field(default_factory=dict)
+    stimulus_variances: Dict[str, torch.Tensor] = field(default_factory=dict)
     temporal: Optional[torch.Tensor] = None
     bn_stats: List[Tuple[torch.Tensor, ...]] = field(default_factory=list)
     still_logits: Optional[torch.Tensor] = None
@@ -37,7 +42,7 @@ class LossTerm(nn.Module):
 
     Subclasses set ``name`` (the logged key is ``loss_<name>``), declare what
     they read in ``requires`` (a subset of ``'logits'``, ``'means'``,
-    ``'temporal'``, ``'bn_stats'``, ``'still_logits'``) and implement
+    ``'variances'``, ``'temporal'``, ``'bn_stats'``, ``'still_logits'``) and implement
     :meth:`compute`.
     """
     name: ClassVar[str] = ''

@@ -7,7 +7,7 @@ import torch
 from leaps_mm.registry import MODELS
 from .base import InversionState, LossTerm
 from .distances import DISTANCES
-from .layers import concat_layers
+from .layers import concat_layers, safe_sqrt
 
 LayerWeights = Union[float, Sequence[float], str]
 
@@ -45,6 +45,12 @@ class PrimingLoss(LossTerm):
         layer_weights: λ_l, see :func:`resolve_layer_weights`.
         first_layer_multiplier: extra factor on the first tapped layer (the
             official code uses 10 on its first BN); 1 follows the paper.
+        statistics: what is compared per layer: ``'mean'`` (the channel
+            means μ, the paper's) or ``'mean_std'`` (μ and the channels'
+            standard deviations σ over space-time, concatenated, so the
+            stimulus's spread of feature values is matched as well as its
+            average: a few strong object responses on a quiet background,
+            rather than the same average as texture everywhere).
         weight: overall weight of the term.
     """
     name = 'prim'
@@ -54,11 +60,18 @@ class PrimingLoss(LossTerm):
                  distance: str = 'jvs',
                  layer_weights: LayerWeights = 1.0,
                  first_layer_multiplier: float = 1.0,
+                 statistics: str = 'mean',
                  weight: float = 1.0) -> None:
         super().__init__(weight)
         if distance not in DISTANCES:
             raise ValueError(f'Unknown priming distance {distance!r}; choose '
                              f'one of {sorted(DISTANCES)}.')
+        if statistics not in ('mean', 'mean_std'):
+            raise ValueError(f'PrimingLoss.statistics must be \'mean\' or '
+                             f"'mean_std', got {statistics!r}.")
+        self.statistics = statistics
+        if statistics == 'mean_std':
+            self.requires = frozenset({'means', 'variances'})
         self.distance = distance
         self.layer_weights = layer_weights
         self.first_layer_multiplier = first_layer_multiplier
@@ -86,8 +99,19 @@ class PrimingLoss(LossTerm):
         # every layer at once: channels concatenated, distances reduced
         # per layer (leaps_mm/losses/layers.py)
         names = list(state.stimulus_means)
-        x_means, per_layer = concat_layers([state.means[n] for n in names])
-        v_means, _ = concat_layers([state.stimulus_means[n] for n in names])
-        dist = DISTANCES[self.distance](x_means, v_means, per_layer)  # (N, L)
+        x_stats, per_layer = concat_layers(self._layer_rows(
+            state.means, state.variances, names))
+        v_stats, _ = concat_layers(self._layer_rows(
+            state.stimulus_means, state.stimulus_variances, names))
+        dist = DISTANCES[self.distance](x_stats, v_stats, per_layer)  # (N, L)
         lambdas = self._lambda_tensor(len(names), dist.device)
         return (dist * lambdas).sum(-1) / len(names)
+
+    def _layer_rows(self, means: dict, variances: dict,
+                    names: list) -> list:
+        """Per layer, what is compared: μ ``(N, C_l)``, or [μ, σ]
+        ``(N, 2 C_l)``."""
+        if self.statistics == 'mean':
+            return [means[n] for n in names]
+        return [torch.cat([means[n], safe_sqrt(variances[n])], -1)
+                for n in names]

@@ -310,6 +310,7 @@ class LEAPSInverter(BaseModel):
         self.register_buffer('targets', torch.zeros(0, dtype=torch.long),
                              persistent=False)
         self.stimulus_means: Dict[str, torch.Tensor] = {}
+        self.stimulus_variances: Dict[str, torch.Tensor] = {}
 
     def train(self, mode: bool = True) -> 'LEAPSInverter':
         """The networks stay in eval mode whatever mmengine asks for."""
@@ -351,17 +352,20 @@ class LEAPSInverter(BaseModel):
         shape = (n, self.pixel_mean.shape[0]) + self.input_size
         self.parameterization.reset(shape, self.generators, stimulus)
         self.targets = targets.to(device)
-        self.stimulus_means = {}
+        self.stimulus_means, self.stimulus_variances = {}, {}
         if 'means' in self.requires:
             if stimulus is None:
                 raise ValueError('PrimingLoss needs a stimulus video per job.')
             stimulus = resize_video(stimulus.to(device).float(),
                                     self.target_input_size)
+            want = self.requires & {'means', 'variances'}
             with torch.no_grad(), self.target_taps.capture(
-                    n, stimulus.shape[2], want=('means', )) as captured:
+                    n, stimulus.shape[2], want=want) as captured:
                 recognizer_logits(self.target, stimulus)
             self.stimulus_means = {
                 k: v.detach() for k, v in captured.means.items()}
+            self.stimulus_variances = {
+                k: v.detach() for k, v in captured.variances.items()}
 
     @torch.no_grad()
     def after_step(self) -> None:
@@ -489,13 +493,15 @@ class LEAPSInverter(BaseModel):
         n = self.targets.shape[0]
         video = self._augment(video)
         fed = self._layout(resize_video(video, self.target_input_size))
-        want = self.requires & {'means', 'temporal'}
+        want = self.requires & {'means', 'variances', 'temporal'}
         with self.target_taps.capture(n, fed.shape[2], want) as captured, \
                 self._autocast(), self._target_augmented():
             logits = recognizer_logits(self.target, fed)
         state = InversionState(
             video=video, targets=self.targets, logits=logits,
             means=captured.means, stimulus_means=self.stimulus_means,
+            variances=captured.variances,
+            stimulus_variances=self.stimulus_variances,
             temporal=captured.temporal)
         if 'still_logits' in self.requires:
             with self._autocast():

@@ -71,6 +71,7 @@ class Capture:
     """What one forward pass left in the taps (complete when the capture
     ends)."""
     means: Dict[str, torch.Tensor] = field(default_factory=dict)
+    variances: Dict[str, torch.Tensor] = field(default_factory=dict)
     temporal: Optional[torch.Tensor] = None
     bn_stats: List[Tuple[torch.Tensor, torch.Tensor, torch.Tensor,
                          torch.Tensor]] = field(default_factory=list)
@@ -230,6 +231,7 @@ class FeatureTaps:
                 return plain_forward(x)
             means = 'means' in self._want
             variance = 'bn_stats' in self._want
+            variances = means and 'variances' in self._want
             # a merged batch (N*k, C, ...) or a (N, C) input takes the
             # general path
             if not ((means or variance) and can_fuse(module) and x.dim() > 2
@@ -237,9 +239,11 @@ class FeatureTaps:
                 observe(x)
                 return plain_forward(x)
             observe(x, sums=False)
-            y, total, *squares = self._batchnorm_sums(module, x, variance)
+            y, total, *squares = self._batchnorm_sums(module, x,
+                                                      variance or variances)
             if means:
-                capture.mean_sums.append(x, total, None)
+                capture.mean_sums.append(x, total,
+                                         squares[0] if variances else None)
                 capture.mean_names.append(name)
             if variance:
                 capture.bn_sums.append(x, total, squares[0])
@@ -260,9 +264,11 @@ class FeatureTaps:
         Args:
             batch_size: N of the input batch (to split merged batch dims).
             num_frames: T of the network input (for token time grids).
-            want: any of ``'means'``, ``'temporal'``, ``'bn_stats'``.
+            want: any of ``'means'``, ``'variances'`` (with ``'means'``: the
+                channels' variances too), ``'temporal'``,
+                ``'bn_stats'``.
         """
-        capture = Capture()
+        capture = Capture(mean_sums=LayerSums(variance='variances' in want))
         self._active, self._want = capture, frozenset(want)
         self._batch_size, self._num_frames = batch_size, num_frames
         try:
@@ -276,9 +282,12 @@ class FeatureTaps:
         """Means and variances of all tapped layers from their sums."""
         sums = capture.mean_sums
         if sums.totals:
-            mean, _ = sums.moments()
+            mean, var = sums.moments()
             capture.means.update(zip(capture.mean_names,
                                      mean.split(sums.sizes, -1)))
+            if var is not None:
+                capture.variances.update(zip(capture.mean_names,
+                                             var.split(sums.sizes, -1)))
         sums = capture.bn_sums
         if sums.totals:
             mean, var = sums.moments()

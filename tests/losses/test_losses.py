@@ -99,6 +99,26 @@ def test_priming_mean_over_layers_with_lambda():
     assert torch.equal(PrimingLoss()(s), jvs)
 
 
+def test_priming_on_means_and_standard_deviations():
+    """statistics='mean_std' compares [μ, σ] per layer: equal means no
+    longer make it zero when the spread differs."""
+    means = {'a': t([1., 0.])}
+    s = state(means=means, stimulus_means=dict(means),
+              variances={'a': t([4., 0.])},
+              stimulus_variances={'a': t([1., 0.])})
+    term = PrimingLoss(distance='l1', statistics='mean_std')
+    assert term.requires == {'means', 'variances'}
+    assert PrimingLoss().requires == {'means'}
+    # σ: [2, 0] against [1, 0]; means equal -> l1 = 1
+    assert term(s).item() == pytest.approx(1.0)
+    assert PrimingLoss(distance='l1')(s).item() == pytest.approx(0.0)
+    # JVS on [1, 0, 2, 0] and [1, 0, 1, 0]: 3 / (5 + 2 - 3)
+    jvs = PrimingLoss(statistics='mean_std')(s)
+    assert jvs.item() == pytest.approx(1 - 3 / 4)
+    with pytest.raises(ValueError, match="statistics must be 'mean'"):
+        PrimingLoss(statistics='std')
+
+
 def test_priming_rejects_unknown_distance():
     with pytest.raises(ValueError, match='Unknown priming distance'):
         PrimingLoss(distance='l3')

@@ -277,3 +277,29 @@ def test_transform_draws_average_the_objective_over_draws():
                               atol=1e-5), key
     with pytest.raises(ValueError, match='transform_draws'):
         make_inverter(transform_draws=0)
+
+
+def test_priming_on_standard_deviations_is_zero_on_the_stimulus_and_falls():
+    """PrimingLoss(statistics='mean_std'): the stimulus's channel variances
+    are kept per job beside its means; x* equal to the stimulus scores 0,
+    and Adam from noise lowers the term."""
+    inverter = make_inverter(
+        losses=[dict(type='PrimingLoss', statistics='mean_std')],
+        parameterization=dict(type='PixelVideo', init_std=0.5))
+    video = stimulus(2)
+    inverter.reset(torch.tensor([1, 3]), video)
+    assert set(inverter.stimulus_variances) == set(inverter.stimulus_means)
+    with torch.no_grad():
+        inverter.parameterization.latent.copy_(video)
+        assert inverter(mode='loss')['loss_prim'].abs().max() < 1e-4
+    inverter.reset(torch.tensor([1, 3]), video)
+    optimizer = torch.optim.Adam(inverter.parameterization.parameters(),
+                                 lr=0.05)
+    first = None
+    for _ in range(20):
+        optimizer.zero_grad()
+        terms = inverter(mode='loss')
+        first = terms['loss_prim'].detach() if first is None else first
+        total(terms).backward()
+        optimizer.step()
+    assert (terms['loss_prim'] < 0.7 * first).all(), (first, terms)

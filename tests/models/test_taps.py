@@ -251,6 +251,40 @@ def test_taps_every_norm_layer_with_per_sample_means_and_time_grid(family):
     assert not torch.allclose(z[0], z[1])
 
 
+def test_variances_per_sample_beside_the_means(family):
+    """``want=('means', 'variances')``: every layer's channel variances
+    (biased, over all non-channel axes) of each sample run alone, fused
+    BatchNorm layers included; without ``'variances'`` none are kept."""
+    name, settings, model = family
+    video = torch.randn((2, 3) + settings['input'])
+    taps = FeatureTaps(model, **settings['taps'])
+    try:
+        with torch.no_grad(), taps.capture(
+                2, video.shape[2], want=('means', 'variances')) as got:
+            model.extract_feat(video[:, None], stage='head')
+        with torch.no_grad(), taps.capture(
+                2, video.shape[2], want=('means', )) as plain:
+            model.extract_feat(video[:, None], stage='head')
+    finally:
+        taps.remove()
+    assert plain.variances == {}
+    assert set(got.variances) == set(got.means) == set(plain.means)
+    alone = [raw_inputs(model, list(got.means), video[i:i + 1])
+             for i in range(2)]
+    modules = dict(model.named_modules())
+    for layer, variances in got.variances.items():
+        assert torch.equal(got.means[layer], plain.means[layer]), layer
+        channel_dim = 1 if isinstance(modules[layer], _BatchNorm) else -1
+        for i in range(2):
+            x = alone[i][layer]
+            flat = x.movedim(channel_dim, -1).reshape(-1, x.shape[channel_dim])
+            expected = flat.var(0, unbiased=False)
+            # E[x²] - E[x]² in fp32: the error scales with E[x²]
+            scale = flat.square().mean(0)
+            assert ((variances[i] - expected).abs()
+                    <= 1e-4 * scale + 1e-6).all(), (name, layer, i)
+
+
 def test_default_temporal_layer_is_the_last_with_a_time_axis():
     """Without ``temporal_layer`` the last tapped layer in execution order
     whose input has a time axis is used (X3D: ``conv5.bn``)."""
