@@ -12,7 +12,7 @@ run's description), and one child run per row with its metrics. The rows'
 own runs (a parent per row, a child per video) go to the same store.
 
 Resumable: a row whose work dir holds ``metrics.json`` from the same settings
-is not run again (``--force`` runs it from scratch); a row that stopped
+(its config as resolved, inherited files included) is not run again (``--force`` runs it from scratch); a row that stopped
 halfway resumes with ``invert.py --resume``; a row whose settings changed
 starts over. ``--rescore`` scores finished rows' videos again with the
 networks their configs name now (a row's settings record checkpoint paths,
@@ -20,6 +20,8 @@ not their contents). A failing row is reported with its log and marked
 ``failed``; the others still run, and the exit status is 1.
 """
 import argparse
+import functools
+import hashlib
 import json
 import math
 import os
@@ -56,9 +58,27 @@ def duration(seconds: float) -> str:
             f'{rest // 60}m{rest % 60:02d}s')
 
 
+@functools.lru_cache(maxsize=None)
+def recipe_digest(config: str, options: str) -> Optional[str]:
+    """SHA-256 of the row's config as invert.py resolves it (``_base_``
+    files and cfg-options merged, ``work_dir`` left out): a change in an
+    inherited file makes the row stale, not only one in its own settings.
+    None when the config does not load (check_rows reports why)."""
+    from leaps_mm.apis.cli_config import load_config
+    try:
+        cfg = load_config(config, json.loads(options)).to_dict()
+    except Exception:  # reported with the row's name by check_rows
+        return None
+    cfg.pop('work_dir', None)
+    text = json.dumps(cfg, sort_keys=True, default=repr)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 def row_spec(row: Row, iters: Optional[int]) -> dict:
     return dict(name=row.name, config=row.config, cfg_options=row.cfg_options,
-                iters=iters)
+                iters=iters, recipe_digest=recipe_digest(
+                    row.config, json.dumps(dict(row.cfg_options),
+                                           sort_keys=True)))
 
 
 def read_json(path: str) -> Optional[dict]:

@@ -346,3 +346,33 @@ rows = [dict(name='3D DeepDream', config={DEEPDREAM!r})]
     result = run_tool(tables.main, args + ['--rescore', '--force'])
     assert result.exit_code == 2
     assert '--force and --rescore exclude each other' in result.output
+
+
+def test_a_change_in_an_inherited_file_makes_a_row_stale(tmp_path):
+    """The settings a row's results come from include its config as
+    resolved: editing a ``_base_`` file (not the row's own) re-runs it."""
+    base = tmp_path / 'base.py'
+    base.write_text("leaps = dict(loop=dict(iters=3, fps=8))\n")
+    child = write_grid(tmp_path, "_base_ = ['./base.py']\n", 'child.py')
+    row = load_grid(write_grid(tmp_path, f"""
+layout = 'table1'
+rows = [dict(name='A', config={child!r},
+             cfg_options={{'leaps.seed': 1}})]
+""")).rows[0]
+    work_dir = tmp_path / 'a'
+    work_dir.mkdir()
+    spec = tables.row_spec(row, None)
+    assert spec['recipe_digest'] is not None
+    (work_dir / tables.ROW_FILE).write_text(json.dumps(spec))
+    (work_dir / 'metrics.json').write_text('{"top1_model": 1.0}')
+    assert tables.row_state(str(work_dir), tables.row_spec(row, None))[0] \
+        == 'done'
+    base.write_text("leaps = dict(loop=dict(iters=3, fps=4))\n")
+    tables.recipe_digest.cache_clear()
+    assert tables.row_state(str(work_dir), tables.row_spec(row, None))[0] \
+        == 'stale'
+    # the row's own cfg-options count as before
+    base.write_text("leaps = dict(loop=dict(iters=3, fps=8))\n")
+    tables.recipe_digest.cache_clear()
+    assert tables.row_state(str(work_dir), tables.row_spec(row, None))[0] \
+        == 'done'
