@@ -12,10 +12,11 @@ run's description), and one child run per row with its metrics. The rows'
 own runs (a parent per row, a child per video) go to the same store.
 
 Resumable: a row whose work dir holds ``metrics.json`` from the same settings
-(its config as resolved, inherited files included) is not run again (``--force`` runs it from scratch); a row that stopped
-halfway resumes with ``invert.py --resume``; a row whose settings changed
-starts over. ``--rescore`` scores finished rows' videos again with the
-networks their configs name now (a row's settings record checkpoint paths,
+(its config as resolved, inherited files included) is not run again
+(``--force`` runs it from scratch); a row that stopped halfway resumes
+with ``invert.py --resume``; a row whose settings changed starts over.
+``--rescore`` scores finished rows' videos again with the networks their
+configs name now (a row's settings record checkpoint paths,
 not their contents). A failing row is reported with its log and marked
 ``failed``; the others still run, and the exit status is 1.
 """

@@ -42,8 +42,8 @@ class LossTerm(nn.Module):
 
     Subclasses set ``name`` (the logged key is ``loss_<name>``), declare what
     they read in ``requires`` (a subset of ``'logits'``, ``'means'``,
-    ``'variances'``, ``'temporal'``, ``'bn_stats'``, ``'still_logits'``) and implement
-    :meth:`compute`.
+    ``'variances'``, ``'temporal'``, ``'bn_stats'``, ``'still_logits'``) and
+    implement :meth:`compute`.
     """
     name: ClassVar[str] = ''
     requires: ClassVar[FrozenSet[str]] = frozenset()

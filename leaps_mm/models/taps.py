@@ -231,7 +231,7 @@ class FeatureTaps:
                 return plain_forward(x)
             means = 'means' in self._want
             variance = 'bn_stats' in self._want
-            variances = means and 'variances' in self._want
+            layer_variances = means and 'variances' in self._want
             # a merged batch (N*k, C, ...) or a (N, C) input takes the
             # general path
             if not ((means or variance) and can_fuse(module) and x.dim() > 2
@@ -239,11 +239,11 @@ class FeatureTaps:
                 observe(x)
                 return plain_forward(x)
             observe(x, sums=False)
-            y, total, *squares = self._batchnorm_sums(module, x,
-                                                      variance or variances)
+            y, total, *squares = self._batchnorm_sums(
+                module, x, variance or layer_variances)
             if means:
-                capture.mean_sums.append(x, total,
-                                         squares[0] if variances else None)
+                capture.mean_sums.append(
+                    x, total, squares[0] if layer_variances else None)
                 capture.mean_names.append(name)
             if variance:
                 capture.bn_sums.append(x, total, squares[0])
