@@ -377,7 +377,7 @@ def run(grid_file: str, out: Optional[str], iters: Optional[int],
         entry = dict(name=row.name, slug=row.slug, config=row.config,
                      cfg_options=row.cfg_options, error=None,
                      target=row.target, recipe=row.recipe,
-                     shared=list(row.shared),
+                     shared=list(row.shared), family=row.family,
                      work_dir=osp.abspath(osp.join(out, row.slug)))
         entry.update(result)
         rows.append(entry)

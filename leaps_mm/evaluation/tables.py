@@ -47,7 +47,8 @@ TABLE2_LABELS = {'top1_model': 'top-1 (m)', 'top1_verifier': 'top-1 (v)',
                  'top1_judge': 'top-1 (j)'}
 GRID_KEYS = {'rows', 'title', 'layout', 'columns', 'iters', 'is_splits',
              'cfg_options', 'scorers'}
-ROW_KEYS = {'name', 'config', 'cfg_options', 'target', 'recipe', 'shared'}
+ROW_KEYS = {'name', 'config', 'cfg_options', 'target', 'recipe', 'shared',
+            'family'}
 MISSING = '–'
 PROBES = ('reversed', 'static', 'shuffled')  # evaluation/motion.py
 _KINDS = (('top1_', 'top-1'), ('prob_target_', 'p(target)'),
@@ -95,6 +96,7 @@ class Row:
     target: Optional[str] = None  # transfer grids: the scorer inverted
     recipe: Optional[str] = None
     shared: Tuple[str, ...] = ()
+    family: Optional[str] = None  # a target that is no scorer: its family
 
 
 @dataclass
@@ -202,7 +204,7 @@ def _load_row(index: int, spec, where: str, common: dict) -> Row:
     return Row(name=name, slug=slugify(name) or f'row{index}',
                config=spec['config'], cfg_options=options,
                target=spec.get('target'), recipe=spec.get('recipe'),
-               shared=tuple(shared))
+               shared=tuple(shared), family=spec.get('family'))
 
 
 def load_grid(path: str) -> Grid:
@@ -270,6 +272,12 @@ def _check_transfer(where: str, scorers, rows: Sequence[Row]) -> None:
         if not row.recipe:
             raise GridError(f'{where}, row {row.name!r}: needs `recipe` (the '
                             'matrix it belongs to).')
+        if row.target not in scorers and not isinstance(row.family, str):
+            raise GridError(
+                f'{where}, row {row.name!r}: target {row.target!r} is no '
+                f'scorer ({sorted(scorers)}), so the row needs `family` (its '
+                "model's family, e.g. family='3-D CNN'), which says which "
+                'pairs are of different families.')
         unknown = sorted(set(row.shared) - set(scorers))
         if unknown:
             raise GridError(f'{where}, row {row.name!r}: shared {unknown} '

@@ -4,7 +4,8 @@ synthesized video scored by every model (columns).
 A transfer grid (``layout = 'transfer'``) names its scorers and their
 families, ``scorers = dict(r3d='CNN 3D', mvit='transformer', ...)``; each
 row says which model it inverts (``target``, a scorer name, or another
-name for a model that is no scorer), the recipe it belongs to (``recipe``:
+name for a model that is no scorer, which then names its ``family``), the
+recipe it belongs to (``recipe``:
 one matrix per recipe) and which scorers are not independent of it
 (``shared``: the verifier that supplies R_feat's statistics, or a model the
 target was fine-tuned from). Every row's config scores x* with all scorers as judges named
@@ -45,6 +46,7 @@ def transfer_summary(rows: Sequence[dict],
             if row.get('recipe') != recipe or row['status'] != 'done':
                 continue
             target, metrics = row['target'], row['metrics']
+            target_family = row.get('family') or scorers.get(target)
             for scorer, family in scorers.items():
                 value = metric_value(metrics, f'top1_judge_{scorer}_static')
                 if value is not None:
@@ -58,7 +60,7 @@ def transfer_summary(rows: Sequence[dict],
                 p = metric_value(metrics, f'prob_target_judge_{scorer}')
                 if p is not None:
                     prob.append(p)
-                if family != scorers.get(target):
+                if family != target_family:
                     cross.append(value)
                     rate = metric_value(metrics, f'partner_rate_judge_{scorer}')
                     if rate is not None:

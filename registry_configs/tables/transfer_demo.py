@@ -12,8 +12,9 @@
 # row (8 classes x 2), 16 x 64^2, 200 Adam steps.
 # Rows: the main job, its held-out run, 3D AM, the paper's objective with and
 # without R_feat, two levers screened in docs/experiments.md (branch
-# scaling, a deep video prior x*) and the adversarially trained target as an
-# extra row; `--rows NAME` runs a few.
+# scaling, a deep video prior x*) and, as extra rows, the adversarially
+# trained target and the R3D's stage 1 (no noise training); `--rows NAME`
+# runs a few.
 title = 'Transfer matrix on the demo models (ordinarily trained targets)'
 layout = 'transfer'
 iters = 200
@@ -96,6 +97,16 @@ rows.append(dict(
     name='main job: adversarial r3d (extra row)',
     config='registry_configs/tables/transfer/main_job.py',
     recipe='main job, adversarially trained target (extra row)',
-    target='r3d_adv', shared=['r3d'],
+    target='r3d_adv', family='3-D CNN', shared=['r3d'],
     cfg_options={'target.from_config': '../../demo/train_r3d.py',
                  'target.checkpoint': 'checkpoints/demo/r3d.pth'}))
+# the R3D's stage 1 (train_r3d.py), trained without the noise stage that
+# every scorer had (as Kinetics checkpoints are): does the heavy pixel noise
+# of the recipe still suit it? r3d_noise.pth is its fine-tune, so shared.
+rows.append(dict(
+    name='main job: r3d without noise training (extra row)',
+    config='registry_configs/tables/transfer/main_job.py',
+    recipe='main job, target trained without pixel noise (extra row)',
+    target='r3d_stage1', family='3-D CNN', shared=['r3d'],
+    cfg_options={'target.from_config': '../../demo/train_r3d.py',
+                 'target.checkpoint': 'checkpoints/demo/r3d_stage1.pth'}))

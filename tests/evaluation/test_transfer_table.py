@@ -75,3 +75,26 @@ def test_transfer_grid_checks(tmp_path):
         load_grid(write_grid(tmp_path, good.replace("recipe='R', ", '')))
     with pytest.raises(GridError, match='needs `target`'):
         load_grid(write_grid(tmp_path, good.replace("target='a', ", '')))
+    # a target that is no scorer must say its family
+    with pytest.raises(GridError, match="target 'z' is no scorer.*`family`"):
+        load_grid(write_grid(tmp_path, good.replace("target='a'",
+                                                    "target='z'")))
+    grid = load_grid(write_grid(tmp_path, good.replace(
+        "target='a'", "target='z', family='CNN'")))
+    assert grid.rows[0].family == 'CNN'
+
+
+def test_a_target_that_is_no_scorer_counts_pairs_by_its_family():
+    """A CNN target outside the scorers (e.g. a fine-tune of scorer a,
+    shared): only the transformer is of another family."""
+    rows = [dict(row('z', 'Q', shared=['a'], a=(100, 1.0, 90, 0),
+                     b=(70, .6, 40, 0), t=(50, .5, 80, 0)), family='CNN')]
+    q = transfer_summary(rows, SCORERS)['Q']
+    assert q['pairs'] == 2 and q['mean_top1'] == pytest.approx(60.0)
+    assert q['min_cross_family_top1'] == 50
+    assert q['partner_rate'] == pytest.approx(80.0)
+    # without the family every scorer would count as another family
+    del rows[0]['family']
+    assert transfer_summary(rows, SCORERS)['Q']['min_cross_family_top1'] == 50
+    assert transfer_summary(rows, SCORERS)['Q']['partner_rate'] == \
+        pytest.approx(60.0)
