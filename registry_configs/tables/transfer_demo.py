@@ -83,8 +83,6 @@ for _model in ('r3d', 'mvit', 'r2plus1d'):
         config='registry_configs/tables/transfer/paper_objective_no_rfeat.py',
         recipe='paper objective without R_feat', target=_model,
         cfg_options=_options(_model, {})))
-# the adversarially trained demo target (stage 3, fine-tuned from
-# r3d_noise.pth, hence not independent of the r3d scorer): one extra row
 for _recipe, _config in (
         ('main job + branch scaling', 'branch_scaling.py'),
         ('main job, deep video prior x*', 'video_prior.py')):
@@ -93,20 +91,19 @@ for _recipe, _config in (
                   recipe=_recipe, target=_model,
                   cfg_options=_options(_model, {}))
              for _model in ('r3d', 'mvit', 'r2plus1d')]
-rows.append(dict(
-    name='main job: adversarial r3d (extra row)',
-    config='registry_configs/tables/transfer/main_job.py',
-    recipe='main job, adversarially trained target (extra row)',
-    target='r3d_adv', family='3-D CNN', shared=['r3d'],
-    cfg_options={'target.from_config': '../../demo/train_r3d.py',
-                 'target.checkpoint': 'checkpoints/demo/r3d.pth'}))
-# the R3D's stage 1 (train_r3d.py), trained without the noise stage that
-# every scorer had (as Kinetics checkpoints are): does the heavy pixel noise
-# of the recipe still suit it? r3d_noise.pth is its fine-tune, so shared.
-rows.append(dict(
-    name='main job: r3d without noise training (extra row)',
-    config='registry_configs/tables/transfer/main_job.py',
-    recipe='main job, target trained without pixel noise (extra row)',
-    target='r3d_stage1', family='3-D CNN', shared=['r3d'],
-    cfg_options={'target.from_config': '../../demo/train_r3d.py',
-                 'target.checkpoint': 'checkpoints/demo/r3d_stage1.pth'}))
+# Extra rows, R3Ds that are no scorer and are fine-tunes or the origin of
+# the r3d scorer (r3d_noise.pth), so shared with it: the adversarially
+# trained target (stage 3) and the R3D's stage 1 (train_r3d.py), trained
+# without the noise stage every scorer had, as Kinetics checkpoints are.
+for _name, _recipe, _target, _checkpoint in (
+        ('adversarial r3d', 'adversarially trained target', 'r3d_adv',
+         'r3d.pth'),
+        ('r3d without noise training', 'target trained without pixel noise',
+         'r3d_stage1', 'r3d_stage1.pth')):
+    rows.append(dict(
+        name=f'main job: {_name} (extra row)',
+        config='registry_configs/tables/transfer/main_job.py',
+        recipe=f'main job, {_recipe} (extra row)',
+        target=_target, family='3-D CNN', shared=['r3d'],
+        cfg_options={'target.from_config': '../../demo/train_r3d.py',
+                     'target.checkpoint': 'checkpoints/demo/' + _checkpoint}))
