@@ -17,10 +17,11 @@
 # whose gradient follows evidence other models share rather than
 # low-amplitude patterns only the target reads (docs/experiments.md: with a
 # std up to 0.6 the MViT target's videos were read by the CNNs on 7 and 6 of
-# 16, with [1.0, 1.5] on 9 and 8, the R3D's by the MViT on 10, then 13). StillFrameLoss: the target must not name the
-# class from a still of x*, so the class lives in the motion (without it the
-# demo target named it from frame 0 repeated on 6 of 16 videos; with it on
-# none); it costs one more target forward per step.
+# 16, with [1.0, 1.5] on 9 and 8, the R3D's by the MViT on 10, then 13).
+# StillFrameLoss: the target must not name the class from a still of x*, so
+# the class lives in the motion (without it the demo target named it from
+# frame 0 repeated on 6 of 16 videos; with it on none); it costs one more
+# target forward per step.
 leaps = dict(
     inverter=dict(
         losses=[
