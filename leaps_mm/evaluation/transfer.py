@@ -8,7 +8,8 @@ name for a model that is no scorer, which then names its ``family``), the
 recipe it belongs to (``recipe``: one matrix per recipe) and which scorers
 are not independent of it (``shared``: the verifier that supplies R_feat's
 statistics, or a model the target was fine-tuned from). Every row's config
-scores x* with all scorers as judges named like the grid's scorers, so a row's ``metrics.json`` holds
+scores x* with all scorers as judges named like the grid's scorers, so a
+row's ``metrics.json`` holds
 ``top1_judge_<scorer>`` for each. A pair is *independent* when the scorer is
 neither the target nor shared; the headline figures use only those.
 """
