@@ -427,8 +427,17 @@ class LEAPSInverter(BaseModel):
             generator.set_state(saved)
 
     # --- the objective ----------------------------------------------------
-    def _augment(self, video: torch.Tensor) -> torch.Tensor:
-        return apply_transforms(self.transforms, video, self.generators)
+    def _augment(self, video: torch.Tensor
+                 ) -> Tuple[torch.Tensor, torch.Tensor]:
+        """This step's transforms of x* ``(N, C, T, H, W)``: x* before the
+        first corrupting transform (pixel noise; what the verifier's
+        statistics read) and after all of them (what the target reads)."""
+        first = next((i for i, t in enumerate(self.transforms) if t.corrupts),
+                     len(self.transforms))
+        clean = apply_transforms(self.transforms[:first], video,
+                                 self.generators)
+        return clean, apply_transforms(self.transforms[first:], clean,
+                                       self.generators)
 
     def _autocast(self):
         return torch.autocast(device_type=self.pixel_mean.device.type,
@@ -491,7 +500,7 @@ class LEAPSInverter(BaseModel):
         """The weighted per-sample terms on one random transform draw of
         x* ``video`` ``(N, C, T, H, W)``."""
         n = self.targets.shape[0]
-        video = self._augment(video)
+        clean, video = self._augment(video)
         fed = self._layout(resize_video(video, self.target_input_size))
         want = self.requires & {'means', 'variances', 'temporal'}
         with self.target_taps.capture(n, fed.shape[2], want) as captured, \
@@ -508,7 +517,9 @@ class LEAPSInverter(BaseModel):
                 state.still_logits = recognizer_logits(
                     self.target, self._still(fed))
         if self.verifier_taps is not None:
-            fed_v = self._to_verifier(video)
+            # R_feat compares x*'s statistics with those of training clips:
+            # pixel noise would add its own variance to every layer's
+            fed_v = self._to_verifier(clean)
             with self.verifier_taps.capture(
                     n, fed_v.shape[2], ('bn_stats', )) as captured_v, \
                     self._autocast():

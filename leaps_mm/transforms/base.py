@@ -1,5 +1,5 @@
 """The interface of the random differentiable transforms applied to x*."""
-from typing import Optional, Sequence
+from typing import ClassVar, Optional, Sequence
 
 import torch
 from torch import nn
@@ -28,7 +28,14 @@ class VideoTransform(nn.Module):
     """A random, differentiable map of x* ``(N, C, T, H, W)`` to the same
     shape, redrawn every step. Job ``j``'s parameters come from
     ``generators[j]`` (seeded per job), so a job sees the same transforms
-    alone or in any batch."""
+    alone or in any batch.
+
+    ``corrupts``: True for a corruption (pixel noise) that the class
+    evidence has to survive but that is not part of the video: the
+    verifier's feature statistics (R_feat) read x* before the first such
+    transform.
+    """
+    corrupts: ClassVar[bool] = False
 
     def forward(self, video: torch.Tensor,
                 generators: Generators) -> torch.Tensor:

@@ -14,6 +14,7 @@ class RandomGaussianNoise(VideoTransform):
     Args:
         std: ``(low, high)`` of the per-job noise std.
     """
+    corrupts = True
 
     def __init__(self, std=(0.0, 0.3)) -> None:
         super().__init__()

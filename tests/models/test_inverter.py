@@ -279,6 +279,23 @@ def test_transform_draws_average_the_objective_over_draws():
         make_inverter(transform_draws=0)
 
 
+def test_feature_statistics_read_x_star_before_the_pixel_noise():
+    """R_feat (the verifier's BatchNorm statistics) reads x* under the
+    geometric transforms of the step but before pixel noise, which only the
+    class evidence has to survive; the target's terms see the noise."""
+    losses = [dict(type='ClassificationLoss'),
+              dict(type='FeatureDiversityLoss', weight=0.01)]
+    roll = dict(type='RandomRoll', max_shift=3)
+    noisy = make_inverter(losses=losses, transforms=[
+        roll, dict(type='RandomGaussianNoise', std=(3.0, 3.0))])
+    clean = make_inverter(losses=losses, transforms=[roll])
+    targets, video = torch.tensor([1, 2]), stimulus(2, seed=5)
+    with_noise, _ = losses_and_grad(noisy, targets, None, video)
+    without, _ = losses_and_grad(clean, targets, None, video)
+    assert torch.allclose(with_noise['loss_feat'], without['loss_feat'])
+    assert not torch.allclose(with_noise['loss_ce'], without['loss_ce'])
+
+
 def test_priming_on_standard_deviations_is_zero_on_the_stimulus_and_falls():
     """PrimingLoss(statistics='mean_std'): the stimulus's channel variances
     are kept per job beside its means; x* equal to the stimulus scores 0,
