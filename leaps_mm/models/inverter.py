@@ -230,6 +230,11 @@ class LEAPSInverter(BaseModel):
         self.parameterization = MODELS.build(
             parameterization or dict(type='PixelVideo'))
         self.transforms = nn.ModuleList(MODELS.build(t) for t in transforms)
+        # split once at the first corrupting transform (see _augment)
+        first = next((i for i, t in enumerate(self.transforms) if t.corrupts),
+                     len(self.transforms))
+        self._clean_transforms = list(self.transforms[:first])
+        self._corrupting_transforms = list(self.transforms[first:])
         if int(transform_draws) < 1:
             raise ValueError('transform_draws must be an integer >= 1, got '
                              f'{transform_draws!r}.')
@@ -432,11 +437,9 @@ class LEAPSInverter(BaseModel):
         """This step's transforms of x* ``(N, C, T, H, W)``: x* before the
         first corrupting transform (pixel noise; what the verifier's
         statistics read) and after all of them (what the target reads)."""
-        first = next((i for i, t in enumerate(self.transforms) if t.corrupts),
-                     len(self.transforms))
-        clean = apply_transforms(self.transforms[:first], video,
+        clean = apply_transforms(self._clean_transforms, video,
                                  self.generators)
-        return clean, apply_transforms(self.transforms[first:], clean,
+        return clean, apply_transforms(self._corrupting_transforms, clean,
                                        self.generators)
 
     def _autocast(self):
