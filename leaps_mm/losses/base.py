@@ -20,6 +20,9 @@ class InversionState:
             space-time beside ``means`` (only when a term requires
             ``'variances'``), ``(N, C_l)`` per layer.
         temporal: the coherence layer's activation ``(N, C, T', S)``.
+        cells, stimulus_cells: per tapped target layer, channel means over
+            the cells of a coarse space-time grid ``(N, C_l, G)``, of x* and
+            of the stimulus (only when a term requires ``'cells'``).
         bn_stats: per verifier BatchNorm layer, ``(mean, var, running_mean,
             running_var)`` with batch statistics ``(N, C_k)``.
         still_logits: the target's class scores ``(N, K)`` of a still of x*
@@ -33,6 +36,8 @@ class InversionState:
     variances: Dict[str, torch.Tensor] = field(default_factory=dict)
     stimulus_variances: Dict[str, torch.Tensor] = field(default_factory=dict)
     temporal: Optional[torch.Tensor] = None
+    cells: Dict[str, torch.Tensor] = field(default_factory=dict)
+    stimulus_cells: Dict[str, torch.Tensor] = field(default_factory=dict)
     bn_stats: List[Tuple[torch.Tensor, ...]] = field(default_factory=list)
     still_logits: Optional[torch.Tensor] = None
 
@@ -42,7 +47,8 @@ class LossTerm(nn.Module):
 
     Subclasses set ``name`` (the logged key is ``loss_<name>``), declare what
     they read in ``requires`` (a subset of ``'logits'``, ``'means'``,
-    ``'variances'``, ``'temporal'``, ``'bn_stats'``, ``'still_logits'``) and
+    ``'variances'``, ``'cells'``, ``'temporal'``, ``'bn_stats'``,
+    ``'still_logits'``) and
     implement :meth:`compute`.
     """
     name: ClassVar[str] = ''

@@ -1,6 +1,6 @@
 """Eq. 1: model priming."""
 import functools
-from typing import Sequence, Union
+from typing import Optional, Sequence, Union
 
 import torch
 
@@ -51,6 +51,12 @@ class PrimingLoss(LossTerm):
             stimulus's spread of feature values is matched as well as its
             average: a few strong object responses on a quiet background,
             rather than the same average as texture everywhere).
+        grid: ``(g_t, g_h, g_w)``: compare channel means over the cells of
+            this space-time grid instead of over the whole clip (``(1, 1,
+            1)`` is the paper's μ), so x* is primed on where and when the
+            stimulus's features fire, its motion included, not only on
+            how much. Layers whose input has no space-time layout are left
+            out. With ``statistics='mean'`` only.
         weight: overall weight of the term.
     """
     name = 'prim'
@@ -61,6 +67,7 @@ class PrimingLoss(LossTerm):
                  layer_weights: LayerWeights = 1.0,
                  first_layer_multiplier: float = 1.0,
                  statistics: str = 'mean',
+                 grid: Optional[Sequence[int]] = None,
                  weight: float = 1.0) -> None:
         super().__init__(weight)
         if distance not in DISTANCES:
@@ -72,6 +79,16 @@ class PrimingLoss(LossTerm):
         self.statistics = statistics
         if statistics == 'mean_std':
             self.requires = frozenset({'means', 'variances'})
+        self.grid = None
+        if grid is not None:
+            if (len(grid) != 3 or any(int(g) < 1 for g in grid)
+                    or statistics != 'mean'):
+                raise ValueError(
+                    'PrimingLoss.grid must be three positive cell counts '
+                    f"(g_t, g_h, g_w), with statistics='mean'; got "
+                    f'grid={grid!r}, statistics={statistics!r}.')
+            self.grid = tuple(int(g) for g in grid)
+            self.requires = frozenset({'cells'})
         self.distance = distance
         self.layer_weights = layer_weights
         self.first_layer_multiplier = first_layer_multiplier
@@ -98,12 +115,27 @@ class PrimingLoss(LossTerm):
     def compute(self, state: InversionState) -> torch.Tensor:
         # every layer at once: channels concatenated, distances reduced
         # per layer (leaps_mm/losses/layers.py)
+        if self.grid is not None:
+            return self._compute_cells(state)
         names = list(state.stimulus_means)
         x_stats, per_layer = concat_layers(self._layer_rows(
             state.means, state.variances, names))
         v_stats, _ = concat_layers(self._layer_rows(
             state.stimulus_means, state.stimulus_variances, names))
         dist = DISTANCES[self.distance](x_stats, v_stats, per_layer)  # (N, L)
+        lambdas = self._lambda_tensor(len(names), dist.device)
+        return (dist * lambdas).sum(-1) / len(names)
+
+    def _compute_cells(self, state: InversionState) -> torch.Tensor:
+        names = list(state.stimulus_cells)
+        if not names:
+            raise ValueError('PrimingLoss(grid=...) found no tapped layer '
+                             'with a space-time layout; check `taps`.')
+        x_stats, per_layer = concat_layers(
+            [state.cells[n].flatten(1) for n in names])
+        v_stats, _ = concat_layers(
+            [state.stimulus_cells[n].flatten(1) for n in names])
+        dist = DISTANCES[self.distance](x_stats, v_stats, per_layer)
         lambdas = self._lambda_tensor(len(names), dist.device)
         return (dist * lambdas).sum(-1) / len(names)
 

@@ -20,7 +20,7 @@ from .memory import (CheckpointRule, channels_last_input, checkpoint_modules,
                      to_channels_last)
 from .scorers import (ClassSpec, Scorer, head_classes, load_class_names,
                       resolve_scorer, scorer_index, scorer_name)
-from .taps import FeatureTaps
+from .taps import Capture, FeatureTaps
 
 Size3d = Tuple[int, int, int]
 
@@ -129,6 +129,12 @@ class LEAPSInverter(BaseModel):
         transform_draws: expectation over transforms: the objective is the
             mean over this many independent draws of ``transforms`` per step
             (costs as many forward and backward passes).
+        priming_input: what the priming statistics of x* (``means``,
+            ``variances``, ``cells``) are read from: ``'augmented'``, the
+            target's forward on x* after every transform (one forward), or
+            ``'clean'``, a second forward of the target on x* before the
+            corrupting transforms (pixel noise), so x*'s statistics compare
+            with the clean stimulus's rather than with noise's.
         target_augmentation: a registered augmentation of the target for
             the objective's forward pass, e.g.
             ``dict(type='RandomBranchScaling', include=r'conv2$')``
@@ -175,6 +181,7 @@ class LEAPSInverter(BaseModel):
                  parameterization: Optional[dict] = None,
                  transforms: Sequence[dict] = (),
                  transform_draws: int = 1,
+                 priming_input: str = 'augmented',
                  target_augmentation: Optional[dict] = None,
                  autocast: Optional[str] = None,
                  channels_last: bool = False,
@@ -239,6 +246,10 @@ class LEAPSInverter(BaseModel):
             raise ValueError('transform_draws must be an integer >= 1, got '
                              f'{transform_draws!r}.')
         self.transform_draws = int(transform_draws)
+        if priming_input not in ('augmented', 'clean'):
+            raise ValueError("priming_input must be 'augmented' or 'clean', "
+                             f'got {priming_input!r}.')
+        self.priming_input = priming_input
         self.target_augmentation = (MODELS.build(target_augmentation)
                                     if target_augmentation else None)
         if self.target_augmentation is not None:
@@ -316,6 +327,12 @@ class LEAPSInverter(BaseModel):
                              persistent=False)
         self.stimulus_means: Dict[str, torch.Tensor] = {}
         self.stimulus_variances: Dict[str, torch.Tensor] = {}
+        self.stimulus_cells: Dict[str, torch.Tensor] = {}
+        grids = {t.grid for t in self.losses if getattr(t, 'grid', None)}
+        if len(grids) > 1:
+            raise ValueError(f'The priming terms ask for different grids '
+                             f'{sorted(grids)}; use one grid.')
+        self.cell_grid = grids.pop() if grids else (1, 1, 1)
 
     def train(self, mode: bool = True) -> 'LEAPSInverter':
         """The networks stay in eval mode whatever mmengine asks for."""
@@ -358,19 +375,23 @@ class LEAPSInverter(BaseModel):
         self.parameterization.reset(shape, self.generators, stimulus)
         self.targets = targets.to(device)
         self.stimulus_means, self.stimulus_variances = {}, {}
-        if 'means' in self.requires:
+        self.stimulus_cells = {}
+        want = self.requires & {'means', 'variances', 'cells'}
+        if want:
             if stimulus is None:
                 raise ValueError('PrimingLoss needs a stimulus video per job.')
             stimulus = resize_video(stimulus.to(device).float(),
                                     self.target_input_size)
-            want = self.requires & {'means', 'variances'}
             with torch.no_grad(), self.target_taps.capture(
-                    n, stimulus.shape[2], want=want) as captured:
+                    n, stimulus.shape[2], want=want,
+                    cells=self.cell_grid) as captured:
                 recognizer_logits(self.target, stimulus)
             self.stimulus_means = {
                 k: v.detach() for k, v in captured.means.items()}
             self.stimulus_variances = {
                 k: v.detach() for k, v in captured.variances.items()}
+            self.stimulus_cells = {
+                k: v.detach() for k, v in captured.cells.items()}
 
     @torch.no_grad()
     def after_step(self) -> None:
@@ -499,21 +520,35 @@ class LEAPSInverter(BaseModel):
         return {key: sum(d[key] for d in draws) / len(draws)
                 for key in draws[0]}
 
+    def _capture_target(self, fed: torch.Tensor, want: frozenset
+                        ) -> Capture:
+        """The target's forward on ``fed`` with what ``want`` asks of its
+        taps; the logits are left in ``Capture.logits``."""
+        with self.target_taps.capture(fed.shape[0], fed.shape[2], want,
+                                      self.cell_grid) as captured, \
+                self._autocast(), self._target_augmented():
+            captured.logits = recognizer_logits(self.target, fed)
+        return captured
+
     def _objective(self, video: torch.Tensor) -> Dict[str, torch.Tensor]:
         """The weighted per-sample terms on one random transform draw of
         x* ``video`` ``(N, C, T, H, W)``."""
         n = self.targets.shape[0]
         clean, video = self._augment(video)
         fed = self._layout(resize_video(video, self.target_input_size))
-        want = self.requires & {'means', 'variances', 'temporal'}
-        with self.target_taps.capture(n, fed.shape[2], want) as captured, \
-                self._autocast(), self._target_augmented():
-            logits = recognizer_logits(self.target, fed)
+        want = self.requires & {'means', 'variances', 'temporal', 'cells'}
+        primed = captured = self._capture_target(fed, want)
+        if self.priming_input == 'clean' and want - {'temporal'}:
+            captured = self._capture_target(fed, want & {'temporal'})
+            primed = self._capture_target(
+                self._layout(resize_video(clean, self.target_input_size)),
+                want - {'temporal'})
         state = InversionState(
-            video=video, targets=self.targets, logits=logits,
-            means=captured.means, stimulus_means=self.stimulus_means,
-            variances=captured.variances,
+            video=video, targets=self.targets, logits=captured.logits,
+            means=primed.means, stimulus_means=self.stimulus_means,
+            variances=primed.variances,
             stimulus_variances=self.stimulus_variances,
+            cells=primed.cells, stimulus_cells=self.stimulus_cells,
             temporal=captured.temporal)
         if 'still_logits' in self.requires:
             with self._autocast():

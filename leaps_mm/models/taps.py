@@ -9,7 +9,10 @@ only the reductions the objective needs, never the whole activation:
 * the per-sample channel mean ``(N, C)`` of every tapped layer (priming, eq. 1);
 * the activation of one layer reshaped to ``(N, C, T', S)`` (coherence, eq. 2);
 * the per-sample channel mean and variance ``(N, C)`` of BatchNorm inputs,
-  with the layer's running statistics (feature diversity, eq. 3).
+  with the layer's running statistics (feature diversity, eq. 3);
+* the channel means over the cells of a coarse space-time grid, ``(N, C,
+  g_t g_h g_w)`` per layer (priming on where and when features fire, not
+  only how much: :class:`~leaps_mm.losses.PrimingLoss` ``grid``).
 
 The taps take sums (eval-mode BatchNorm layers inside the layer, with one
 backward for both; other layers in forward pre-hooks); the means and
@@ -33,7 +36,10 @@ from dataclasses import dataclass, field, replace
 from typing import (Callable, Dict, Iterator, List, Optional, Sequence,
                     Tuple)
 
+import math
+
 import torch
+import torch.nn.functional as F
 from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
@@ -73,6 +79,9 @@ class Capture:
     means: Dict[str, torch.Tensor] = field(default_factory=dict)
     variances: Dict[str, torch.Tensor] = field(default_factory=dict)
     temporal: Optional[torch.Tensor] = None
+    cells: Dict[str, torch.Tensor] = field(default_factory=dict)
+    # the network's output of the captured forward, where the caller keeps it
+    logits: Optional[torch.Tensor] = None
     bn_stats: List[Tuple[torch.Tensor, torch.Tensor, torch.Tensor,
                          torch.Tensor]] = field(default_factory=list)
     # the sums of the tapped layers, made statistics when it ends
@@ -116,6 +125,26 @@ def to_time_grid(x: torch.Tensor, batch_size: int, num_frames: int,
     if grid.time_major:
         return x.reshape(n, time, length // time, c).permute(0, 3, 1, 2)
     return x.reshape(n, length // time, time, c).permute(0, 3, 2, 1)
+
+
+def pool_cells(x: torch.Tensor, batch_size: int, num_frames: int,
+               channels_last: bool, grid: TokenGrid,
+               cells: Tuple[int, int, int]) -> Optional[torch.Tensor]:
+    """A tapped activation averaged over the cells of a ``cells = (g_t, g_h,
+    g_w)`` grid of its space-time, ``(N, C, g_t g_h g_w)``, or None when it
+    has no recognisable space-time (token sequences need a square spatial
+    grid)."""
+    if not channels_last and x.dim() == 5 and x.shape[0] == batch_size:
+        volume = x
+    else:
+        z = to_time_grid(x, batch_size, num_frames, channels_last, grid)
+        if z is None:
+            return None
+        side = math.isqrt(z.shape[-1])
+        if side == 0 or side * side != z.shape[-1]:
+            return None
+        volume = z.reshape(z.shape[:3] + (side, side))
+    return F.adaptive_avg_pool3d(volume.float(), cells).flatten(2)
 
 
 class FeatureTaps:
@@ -185,6 +214,7 @@ class FeatureTaps:
                     lambda _module, args, observe=observe: observe(args[0])))
         self._active: Optional[Capture] = None
         self._want: frozenset = frozenset()
+        self._cells: Tuple[int, int, int] = (1, 1, 1)
         self._batch_size = 0
         self._num_frames = 0
 
@@ -216,6 +246,11 @@ class FeatureTaps:
                 if z is not None and (self.temporal_layer is not None
                                       or z.shape[2] >= 2):
                     capture.temporal = z
+            if 'cells' in self._want:
+                z = pool_cells(x, n, self._num_frames, channels_last, grid,
+                               self._cells)
+                if z is not None:
+                    capture.cells[name] = z
 
         return observe
 
@@ -258,7 +293,8 @@ class FeatureTaps:
 
     @contextmanager
     def capture(self, batch_size: int, num_frames: int,
-                want: Sequence[str] = ('means', )) -> Iterator[Capture]:
+                want: Sequence[str] = ('means', ),
+                cells: Sequence[int] = (1, 1, 1)) -> Iterator[Capture]:
         """Capture during the forward passes run inside the ``with`` block.
 
         Args:
@@ -266,10 +302,13 @@ class FeatureTaps:
             num_frames: T of the network input (for token time grids).
             want: any of ``'means'``, ``'variances'`` (with ``'means'``: the
                 channels' variances too), ``'temporal'``,
-                ``'bn_stats'``.
+                ``'bn_stats'``, ``'cells'``.
+            cells: with ``'cells'``: the grid ``(g_t, g_h, g_w)`` of
+                :func:`pool_cells`.
         """
         capture = Capture(mean_sums=LayerSums(variance='variances' in want))
         self._active, self._want = capture, frozenset(want)
+        self._cells = tuple(int(c) for c in cells)
         self._batch_size, self._num_frames = batch_size, num_frames
         try:
             yield capture

@@ -11,8 +11,9 @@
 # tools/make_stimuli.py --seed 7) took no part in any choice. 16 videos a
 # row (8 classes x 2), 16 x 64^2, 200 Adam steps.
 # Rows: the main job, its held-out run, 3D AM, the paper's objective with and
-# without R_feat, two levers screened in docs/experiments.md (branch
-# scaling, a deep video prior x*) and, as extra rows, the adversarially
+# without R_feat, levers screened in docs/experiments.md (branch scaling, a
+# deep video prior x*, priming on a space-time grid of cells, with its
+# control without a class term) and, as extra rows, the adversarially
 # trained target and the R3D's stage 1 (no noise training); `--rows NAME`
 # runs a few.
 title = 'Transfer matrix on the demo models (ordinarily trained targets)'
@@ -85,7 +86,11 @@ for _model in ('r3d', 'mvit', 'r2plus1d'):
         cfg_options=_options(_model, {})))
 for _recipe, _config in (
         ('main job + branch scaling', 'branch_scaling.py'),
-        ('main job, deep video prior x*', 'video_prior.py')):
+        ('main job, deep video prior x*', 'video_prior.py'),
+        ('main job, grid priming', 'grid_priming.py'),
+        ('main job, grid priming on clean x*', 'grid_priming_clean.py'),
+        ('grid priming alone, no class term (control)',
+         'grid_priming_control.py')):
     rows += [dict(name=f'{_recipe}: {_model}',
                   config='registry_configs/tables/transfer/' + _config,
                   recipe=_recipe, target=_model,

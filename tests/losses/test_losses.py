@@ -119,6 +119,30 @@ def test_priming_on_means_and_standard_deviations():
         PrimingLoss(statistics='std')
 
 
+def test_priming_on_a_space_time_grid_sees_the_order_of_events():
+    """grid=(2, 1, 1): cell means per time half. A stimulus whose halves
+    are x*'s swapped (the same events in reverse) has the same channel means
+    but a grid distance > 0."""
+    x = {'a': t([[1., 3.], [0., 2.]])}  # (N=1, C=2, G=2)
+    v = {'a': t([[3., 1.], [2., 0.]])}
+    s = state(cells=x, stimulus_cells=v, means={'a': x['a'].mean(-1)},
+              stimulus_means={'a': v['a'].mean(-1)})
+    term = PrimingLoss(distance='l1', grid=(2, 1, 1))
+    assert term.requires == {'cells'}
+    assert PrimingLoss(distance='l1')(s).item() == pytest.approx(0.0)
+    # |1-3| + |3-1| + |0-2| + |2-0|
+    assert term(s).item() == pytest.approx(8.0)
+    # JVS on [1, 3, 0, 2] and [3, 1, 2, 0]: 6 / (14 + 14 - 6)
+    jvs = PrimingLoss(grid=(2, 1, 1))(s)
+    assert jvs.item() == pytest.approx(1 - 6 / 22)
+    same = state(cells=x, stimulus_cells=dict(x))
+    assert term(same).item() == pytest.approx(0.0)
+    with pytest.raises(ValueError, match='three positive cell counts'):
+        PrimingLoss(grid=(2, 0, 1))
+    with pytest.raises(ValueError, match='three positive cell counts'):
+        PrimingLoss(grid=(2, 2, 2), statistics='mean_std')
+
+
 def test_priming_rejects_unknown_distance():
     with pytest.raises(ValueError, match='Unknown priming distance'):
         PrimingLoss(distance='l3')

@@ -285,6 +285,41 @@ def test_variances_per_sample_beside_the_means(family):
                     <= 1e-4 * scale + 1e-6).all(), (name, layer, i)
 
 
+def test_cells_are_means_over_a_space_time_grid(family):
+    """``want=('cells', )``: per layer with a space-time layout, channel
+    means over grid cells ``(N, C, g)``. One cell is the channel mean
+    (where no class token is left out of the grid); the coherence layer's
+    two time halves are the means of its ``(N, C, T', S)`` grid over each
+    half."""
+    name, settings, model = family
+    video = torch.randn((2, 3) + settings['input'])
+    taps = FeatureTaps(model, **settings['taps'])
+    layer = settings['taps']['temporal_layer']
+    try:
+        with torch.no_grad(), taps.capture(
+                2, video.shape[2], want=('means', 'cells'),
+                cells=(1, 1, 1)) as one:
+            model.extract_feat(video[:, None], stage='head')
+        with torch.no_grad(), taps.capture(
+                2, video.shape[2], want=('cells', ), cells=(2, 1, 1)) as two:
+            model.extract_feat(video[:, None], stage='head')
+    finally:
+        taps.remove()
+    assert layer in one.cells and not two.means, name
+    cls_token = settings['taps'].get('token_grid', {}).get('cls_token')
+    for key, cells in one.cells.items():
+        assert cells.shape == one.means[key].shape + (1, ), (name, key)
+        assert cls_token or torch.allclose(cells[..., 0], one.means[key], rtol=1e-4,
+                              atol=1e-5), (name, key)
+    z = settings['grid'](raw_inputs(model, [layer], video)[layer], 2)
+    half = z.shape[2] // 2
+    expected = torch.stack([z[:, :, :half].mean((2, 3)),
+                            z[:, :, half:].mean((2, 3))], -1)
+    assert two.cells[layer].shape == (2, z.shape[1], 2), name
+    assert torch.allclose(two.cells[layer], expected, rtol=1e-4,
+                          atol=1e-5), name
+
+
 def test_default_temporal_layer_is_the_last_with_a_time_axis():
     """Without ``temporal_layer`` the last tapped layer in execution order
     whose input has a time axis is used (X3D: ``conv5.bn``)."""
