@@ -96,6 +96,12 @@ for _recipe, _config in (
                   recipe=_recipe, target=_model,
                   cfg_options=_options(_model, {}))
              for _model in ('r3d', 'mvit', 'r2plus1d')]
+rows += [dict(name=f'main job, grid priming on clean x*, held-out stimuli: '
+              f'{_model}',
+              config='registry_configs/tables/transfer/grid_priming_clean.py',
+              recipe='main job, grid priming on clean x*, held-out stimuli',
+              target=_model, cfg_options=_options(_model, _heldout))
+         for _model in ('r3d', 'mvit', 'r2plus1d')]
 # Extra rows, R3Ds that are no scorer and are fine-tunes or the origin of
 # the r3d scorer (r3d_noise.pth), so shared with it: the adversarially
 # trained target (stage 3) and the R3D's stage 1 (train_r3d.py), trained
