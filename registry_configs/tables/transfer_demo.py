@@ -96,6 +96,14 @@ for _recipe, _config in (
                   recipe=_recipe, target=_model,
                   cfg_options=_options(_model, {}))
              for _model in ('r3d', 'mvit', 'r2plus1d')]
+# The main job and 3D AM again from other initial noise and transform draws
+# (x* seed 100: job j starts from seed 100 + j), to see how far one run's
+# figures move.
+rows += [dict(name=f'{recipe}, x* seed 100: {model}',
+              config=_by_name[recipe][0], recipe=f'{recipe}, x* seed 100',
+              target=model, cfg_options=_options(model, {'leaps.seed': 100}))
+         for recipe in ('main job', '3D AM')
+         for model in ('r3d', 'mvit', 'r2plus1d')]
 rows += [dict(name=f'main job, grid priming on clean x*, held-out stimuli: '
               f'{_model}',
               config='registry_configs/tables/transfer/grid_priming_clean.py',
