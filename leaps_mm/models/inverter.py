@@ -537,12 +537,13 @@ class LEAPSInverter(BaseModel):
         clean, video = self._augment(video)
         fed = self._layout(resize_video(video, self.target_input_size))
         want = self.requires & {'means', 'variances', 'temporal', 'cells'}
-        primed = captured = self._capture_target(fed, want)
         if self.priming_input == 'clean' and want - {'temporal'}:
             captured = self._capture_target(fed, want & {'temporal'})
             primed = self._capture_target(
                 self._layout(resize_video(clean, self.target_input_size)),
                 want - {'temporal'})
+        else:
+            primed = captured = self._capture_target(fed, want)
         state = InversionState(
             video=video, targets=self.targets, logits=captured.logits,
             means=primed.means, stimulus_means=self.stimulus_means,

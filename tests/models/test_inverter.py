@@ -321,6 +321,13 @@ def test_priming_input_clean_reads_x_star_before_the_pixel_noise(priming):
     assert torch.allclose(with_noise['loss_ce'], read_noisy['loss_ce'])
     assert not torch.allclose(with_noise['loss_ce'], without['loss_ce'])
     assert grad.abs().sum() > 0
+    # two target forwards a step: noisy x* (class term), clean x* (priming)
+    calls = []
+    handle = noisy.target.backbone.register_forward_hook(
+        lambda *_: calls.append(1))
+    noisy(mode='loss')
+    handle.remove()
+    assert len(calls) == 2
     with pytest.raises(ValueError, match='priming_input'):
         make_inverter(priming_input='noisy')
 
