@@ -104,6 +104,11 @@ rows += [dict(name=f'{recipe}, x* seed 100: {model}',
               target=model, cfg_options=_options(model, {'leaps.seed': 100}))
          for recipe in ('main job', '3D AM')
          for model in ('r3d', 'mvit', 'r2plus1d')]
+rows += [dict(name=f'main job, held-out stimuli, x* seed 100: {model}',
+              config=_by_name['main job'][0],
+              recipe='main job, held-out stimuli, x* seed 100', target=model,
+              cfg_options=_options(model, {**_heldout, 'leaps.seed': 100}))
+         for model in ('r3d', 'mvit', 'r2plus1d')]
 rows += [dict(name=f'main job, grid priming on clean x*, held-out stimuli: '
               f'{_model}',
               config='registry_configs/tables/transfer/grid_priming_clean.py',
