@@ -115,27 +115,22 @@ class PrimingLoss(LossTerm):
     def compute(self, state: InversionState) -> torch.Tensor:
         # every layer at once: channels concatenated, distances reduced
         # per layer (leaps_mm/losses/layers.py)
-        if self.grid is not None:
-            return self._compute_cells(state)
-        names = list(state.stimulus_means)
-        x_stats, per_layer = concat_layers(self._layer_rows(
-            state.means, state.variances, names))
-        v_stats, _ = concat_layers(self._layer_rows(
-            state.stimulus_means, state.stimulus_variances, names))
+        if self.grid is None:
+            names = list(state.stimulus_means)
+            x_rows = self._layer_rows(state.means, state.variances, names)
+            v_rows = self._layer_rows(state.stimulus_means,
+                                      state.stimulus_variances, names)
+        else:
+            names = list(state.stimulus_cells)
+            if not names:
+                raise ValueError('PrimingLoss(grid=...) found no tapped '
+                                 'layer with a space-time layout; check '
+                                 '`taps`.')
+            x_rows = [state.cells[n].flatten(1) for n in names]
+            v_rows = [state.stimulus_cells[n].flatten(1) for n in names]
+        x_stats, per_layer = concat_layers(x_rows)
+        v_stats, _ = concat_layers(v_rows)
         dist = DISTANCES[self.distance](x_stats, v_stats, per_layer)  # (N, L)
-        lambdas = self._lambda_tensor(len(names), dist.device)
-        return (dist * lambdas).sum(-1) / len(names)
-
-    def _compute_cells(self, state: InversionState) -> torch.Tensor:
-        names = list(state.stimulus_cells)
-        if not names:
-            raise ValueError('PrimingLoss(grid=...) found no tapped layer '
-                             'with a space-time layout; check `taps`.')
-        x_stats, per_layer = concat_layers(
-            [state.cells[n].flatten(1) for n in names])
-        v_stats, _ = concat_layers(
-            [state.stimulus_cells[n].flatten(1) for n in names])
-        dist = DISTANCES[self.distance](x_stats, v_stats, per_layer)
         lambdas = self._lambda_tensor(len(names), dist.device)
         return (dist * lambdas).sum(-1) / len(names)
 

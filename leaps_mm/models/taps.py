@@ -30,13 +30,12 @@ Layouts are recognised from the module kind:
   batch-first norms are named by ``batch_first_layers``). Leading dims merged
   batch-major (``(N*P, T, C)``) also reduce correctly to per-sample means.
 """
+import math
 import re
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import (Callable, Dict, Iterator, List, Optional, Sequence,
                     Tuple)
-
-import math
 
 import torch
 import torch.nn.functional as F
